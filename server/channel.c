@@ -1,0 +1,624 @@
+/*
+ * channel.c: one direct-tcpip channel's life, and the relay of its bytes.
+ *
+ * The open request is kept unanswered while we check the key's policy,
+ * resolve the target with evdns and connect with a bufferevent; only a
+ * completed TCP connect earns OPEN_CONFIRMATION, as in sshd.  Anything
+ * else answers OPEN_FAILURE.
+ *
+ * Relay, target -> client: we read the target socket ourselves (a
+ * bufferevent reads 4 KiB at a time) and write at most the peer's window.
+ * Bytes libssh does not take (window spent, rekey in progress) wait in
+ * ch_held while reads stop; the session's post-pump walk resumes us, since
+ * libssh 0.10 signals no reopened window.  Reads also stop while libssh
+ * holds unsent output, so its buffer stays near one read per session.
+ *
+ * Relay, client -> target: the data callback queues into the target's
+ * bufferevent up to CHANNEL_OUT_HIWAT and leaves the rest in libssh, which
+ * then stops growing our window: the client stalls instead of us
+ * buffering.  When the target drains we pull the rest with
+ * ssh_channel_read_nonblocking, which is safe only while libssh's buffer
+ * is non-empty (it would pump otherwise).
+ *
+ * Half-close follows OpenSSH's nchan: client EOF drains to the target and
+ * then shutdown(SHUT_WR); target EOF drains to the client and then sends
+ * EOF; CLOSE goes out only when both halves are closed.  libssh callbacks
+ * run inside any libssh call of the session, so they only set flags;
+ * channel_post acts on them.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <libssh/server.h>
+
+#include "addr.h"
+#include "channel.h"
+#include "log.h"
+#include "policy.h"
+#include "session.h"
+#include "sshlog.h"
+#include "str.h"
+#include "worker.h"
+
+/* Reads per target wakeup before yielding to other channels. */
+#define CHANNEL_READS_PER_EVENT	4
+
+static void	channel_connect_next(struct channel *);
+static void	channel_on_resolved(int, struct evutil_addrinfo *, void *);
+static void	channel_on_target_event(struct bufferevent *, short, void *);
+static void	channel_on_target_drained(struct bufferevent *, void *);
+static void	channel_on_target_read(evutil_socket_t, short, void *);
+static int	channel_on_data(ssh_session, ssh_channel, void *, uint32_t,
+		    int, void *);
+static void	channel_on_eof(ssh_session, ssh_channel, void *);
+static void	channel_on_close(ssh_session, ssh_channel, void *);
+
+static struct event_base *
+channel_base(struct channel *ch)
+{
+	return ch->ch_session->s_worker->w_base;
+}
+
+/* Answers OPEN_FAILURE; the post-pump walk frees the channel. */
+static void
+channel_refuse(struct channel *ch)
+{
+	log_debug("server_input_channel_open: failure direct-tcpip");
+	ssh_message_reply_default(ch->ch_msg);
+	ssh_message_free(ch->ch_msg);
+	ch->ch_msg = NULL;
+	ch->ch_phase = CHAN_DEAD;
+	session_schedule(ch->ch_session);
+}
+
+void
+channel_open(struct session *s, ssh_message msg)
+{
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+	struct channel *ch;
+	uint32_t rchan, window, maxpacket;
+	char portstr[16];
+
+	ch = xcalloc(1, sizeof(*ch));
+	ch->ch_session = s;
+	ch->ch_msg = msg;
+	ch->ch_fd = -1;
+	ch->ch_id = -1;
+	ch->ch_host = xstrdup(ssh_message_channel_request_open_destination(msg));
+	ch->ch_port = ssh_message_channel_request_open_destination_port(msg);
+	ch->ch_orig = xstrdup(ssh_message_channel_request_open_originator(msg));
+	ch->ch_orig_port = ssh_message_channel_request_open_originator_port(msg);
+
+	sshlog_open_params(msg, &rchan, &window, &maxpacket);
+	log_debug("server_input_channel_open: ctype direct-tcpip rchan %u "
+	    "win %u max %u", rchan, window, maxpacket);
+	log_debug("server_request_direct_tcpip: originator %.100s port %d, "
+	    "target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
+	    ch->ch_host, ch->ch_port);
+
+	switch (policy_check_open(&s->s_keyopts, ch->ch_host, ch->ch_port)) {
+	case POLICY_ALLOW:
+		break;
+	case POLICY_FORWARDING_OFF:
+		log_info("refused local port forward: originator %.100s port "
+		    "%d, target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
+		    ch->ch_host, ch->ch_port);
+		goto refuse;
+	case POLICY_NOT_PERMITTED:
+		log_info("Received request from %.100s port %d to connect to "
+		    "host %.100s port %d, but the request was denied.",
+		    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port);
+		goto refuse;
+	}
+	if ((ch->ch_id = session_channel_attach(s, ch)) == -1) {
+		log_info("%s: session %lu: %d channels open, refusing another",
+		    __func__, s->s_id, SESSION_MAX_CHANNELS);
+		goto refuse;
+	}
+	if (ch->ch_host[0] == '\0') {
+		/* getaddrinfo("") would mean "this host": sshd refuses. */
+		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
+		    evutil_gai_strerror(EVUTIL_EAI_NONAME));
+		channel_refuse(ch);
+		return;
+	}
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(portstr, sizeof(portstr), "%d", ch->ch_port);
+	ch->ch_phase = CHAN_RESOLVING;
+	/* May call back before returning (numeric hosts, /etc/hosts). */
+	req = evdns_getaddrinfo(s->s_worker->w_dns, ch->ch_host, portstr,
+	    &hints, channel_on_resolved, ch);
+	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_addrs == NULL)
+		ch->ch_dnsreq = req;
+	return;
+refuse:
+	log_debug("server_input_channel_open: failure direct-tcpip");
+	ssh_message_reply_default(msg);
+	ssh_message_free(msg);
+	if (ch->ch_id != -1)
+		session_channel_detach(s, ch);
+	free(ch->ch_host);
+	free(ch->ch_orig);
+	free(ch);
+}
+
+static void
+channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct channel *ch = arg;
+	uint64_t mark;
+
+	if (err == EVUTIL_EAI_CANCEL)
+		return;		/* channel_teardown is cancelling us */
+	ch->ch_dnsreq = NULL;
+	mark = session_io_mark(ch->ch_session);
+	if (err != 0) {
+		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
+		    evutil_gai_strerror(err));
+		channel_refuse(ch);
+	} else {
+		ch->ch_addrs = ch->ch_next_addr = res;
+		channel_connect_next(ch);
+	}
+	session_io_done(ch->ch_session, mark);
+}
+
+/* sshd's connect_next: try each resolved address in order. */
+static void
+channel_connect_next(struct channel *ch)
+{
+	struct evutil_addrinfo *ai;
+	struct bufferevent *bev;
+	char ntop[ADDR_STRLEN];
+	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
+
+	while ((ai = ch->ch_next_addr) != NULL) {
+		ch->ch_next_addr = ai->ai_next;
+		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+		log_debug("connect_next: start for host %.100s ([%.100s]:%d)",
+		    ch->ch_host, ntop, port);
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd == -1) {
+			ch->ch_connect_errno = errno;
+			log_debug("connect_next: socket: %s", strerror(errno));
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		bev = bufferevent_socket_new(channel_base(ch), fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (bev == NULL) {
+			close(fd);
+			ch->ch_connect_errno = ENOMEM;
+			continue;
+		}
+		bufferevent_setcb(bev, NULL, channel_on_target_drained,
+		    channel_on_target_event, ch);
+		if (bufferevent_socket_connect(bev, ai->ai_addr,
+		    (int)ai->ai_addrlen) == -1) {
+			ch->ch_connect_errno = errno;
+			log_debug("connect_next: host %.100s ([%.100s]:%d): "
+			    "%.100s", ch->ch_host, ntop, port, strerror(errno));
+			bufferevent_free(bev);
+			continue;
+		}
+		ch->ch_bev = bev;
+		ch->ch_fd = fd;
+		log_debug("connect_next: connect host %.100s ([%.100s]:%d) in "
+		    "progress, fd=%d", ch->ch_host, ntop, port, fd);
+		if (!started) {
+			log_debug("channel %d: new direct-tcpip [direct-tcpip] "
+			    "(inactive timeout: 0)", ch->ch_id);
+			log_debug("server_input_channel_open: confirm "
+			    "direct-tcpip");
+			log_debug3("channel %d: waiting for connection",
+			    ch->ch_id);
+		}
+		ch->ch_phase = CHAN_CONNECTING;
+		return;
+	}
+	if (started)
+		log_error("connect_to %.100s port %d: failed.", ch->ch_host,
+		    ch->ch_port);
+	else
+		log_error("connect to %.100s port %d failed: %s", ch->ch_host,
+		    ch->ch_port, strerror(ch->ch_connect_errno));
+	channel_refuse(ch);
+}
+
+static void
+channel_confirm(struct channel *ch)
+{
+	struct session *s = ch->ch_session;
+
+	log_debug("channel %d: connected to %.100s port %d", ch->ch_id,
+	    ch->ch_host, ch->ch_port);
+	ch->ch_ssh = ssh_message_channel_request_open_reply_accept(ch->ch_msg);
+	ssh_message_free(ch->ch_msg);
+	ch->ch_msg = NULL;
+	evutil_freeaddrinfo(ch->ch_addrs);
+	ch->ch_addrs = ch->ch_next_addr = NULL;
+	if (ch->ch_ssh == NULL) {
+		log_error("%s: session %lu: channel %d: confirm failed: %s",
+		    __func__, s->s_id, ch->ch_id, ssh_get_error(s->s_ssh));
+		ch->ch_phase = CHAN_DEAD;
+		session_schedule(s);
+		return;
+	}
+	memset(&ch->ch_cb, 0, sizeof(ch->ch_cb));
+	ch->ch_cb.userdata = ch;
+	ch->ch_cb.channel_data_function = channel_on_data;
+	ch->ch_cb.channel_eof_function = channel_on_eof;
+	ch->ch_cb.channel_close_function = channel_on_close;
+	ssh_callbacks_init(&ch->ch_cb);
+	ssh_set_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
+
+	if ((ch->ch_held = evbuffer_new()) == NULL)
+		log_fatal("%s: evbuffer_new failed", __func__);
+	bufferevent_setwatermark(ch->ch_bev, EV_WRITE, CHANNEL_OUT_HIWAT / 2,
+	    0);
+	bufferevent_set_max_single_write(ch->ch_bev, CHANNEL_OUT_HIWAT);
+	bufferevent_disable(ch->ch_bev, EV_READ);
+	bufferevent_enable(ch->ch_bev, EV_WRITE);
+	ch->ch_rev = event_new(channel_base(ch), ch->ch_fd,
+	    EV_READ | EV_PERSIST, channel_on_target_read, ch);
+	if (ch->ch_rev == NULL)
+		log_fatal("%s: event_new failed", __func__);
+	event_add(ch->ch_rev, NULL);
+	ch->ch_phase = CHAN_OPEN;
+}
+
+static void
+channel_on_target_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *s = ch->ch_session;
+	uint64_t mark = session_io_mark(s);
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (ch->ch_phase == CHAN_CONNECTING) {
+		if (what & BEV_EVENT_CONNECTED) {
+			channel_confirm(ch);
+		} else {
+			if (getsockopt(ch->ch_fd, SOL_SOCKET, SO_ERROR, &err,
+			    &len) == -1 || err == 0)
+				err = EVUTIL_SOCKET_ERROR();
+			if (err == 0)
+				err = ECONNREFUSED;
+			ch->ch_connect_errno = err;
+			log_debug("channel %d: connection failed: %s",
+			    ch->ch_id, strerror(err));
+			bufferevent_free(ch->ch_bev);
+			ch->ch_bev = NULL;
+			ch->ch_fd = -1;
+			channel_connect_next(ch);
+		}
+	} else if (ch->ch_phase == CHAN_OPEN && (what & BEV_EVENT_ERROR) &&
+	    ch->ch_out != HALF_CLOSED) {
+		/* sshd: later client data is dropped but still credited. */
+		log_debug2("channel %d: write failed", ch->ch_id);
+		ch->ch_out = HALF_CLOSED;
+		bufferevent_disable(ch->ch_bev, EV_WRITE);
+		evbuffer_drain(bufferevent_get_output(ch->ch_bev),
+		    evbuffer_get_length(bufferevent_get_output(ch->ch_bev)));
+		session_schedule(s);
+	}
+	session_io_done(s, mark);
+}
+
+/* Takes what libssh still holds for the target, up to the high mark. */
+static void
+channel_refill(struct channel *ch)
+{
+	struct evbuffer *out = bufferevent_get_output(ch->ch_bev);
+	struct evbuffer_iovec vec;
+	size_t queued, want;
+	int n;
+
+	while (ch->ch_pending > 0 && ch->ch_out != HALF_CLOSED) {
+		queued = evbuffer_get_length(out);
+		if (queued >= CHANNEL_OUT_HIWAT)
+			break;
+		want = CHANNEL_OUT_HIWAT - queued;
+		if (want > ch->ch_pending)
+			want = ch->ch_pending;
+		if (evbuffer_reserve_space(out, (ev_ssize_t)want, &vec, 1) < 1)
+			break;
+		n = ssh_channel_read_nonblocking(ch->ch_ssh, vec.iov_base,
+		    (uint32_t)want, 0);
+		if (n <= 0) {
+			ch->ch_pending = 0;
+			break;
+		}
+		vec.iov_len = (size_t)n;
+		evbuffer_commit_space(out, &vec, 1);
+		ch->ch_pending -= (size_t)n;
+		ch->ch_bytes_in += (uint64_t)n;
+	}
+}
+
+static void
+channel_shutdown_write_if_drained(struct channel *ch)
+{
+	if (ch->ch_out != HALF_DRAIN || ch->ch_pending > 0 ||
+	    evbuffer_get_length(bufferevent_get_output(ch->ch_bev)) > 0)
+		return;
+	log_debug2("channel %d: obuf empty", ch->ch_id);
+	log_debug2("chan_shutdown_write: channel %d: (i%d o%d sock %d)",
+	    ch->ch_id, ch->ch_in, ch->ch_out, ch->ch_fd);
+	shutdown(ch->ch_fd, SHUT_WR);
+	log_debug2("channel %d: output drain -> closed", ch->ch_id);
+	ch->ch_out = HALF_CLOSED;
+}
+
+static void
+channel_on_target_drained(struct bufferevent *bev, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *s = ch->ch_session;
+	uint64_t mark = session_io_mark(s);
+
+	if (ch->ch_phase != CHAN_OPEN)
+		return;
+	channel_refill(ch);
+	if (ch->ch_out == HALF_DRAIN) {
+		channel_shutdown_write_if_drained(ch);
+		session_schedule(s);
+	}
+	session_io_done(s, mark);
+}
+
+static void
+channel_block_reads(struct channel *ch)
+{
+	if (!ch->ch_read_blocked) {
+		event_del(ch->ch_rev);
+		ch->ch_read_blocked = 1;
+	}
+}
+
+/* Hands held target bytes to libssh; 0 when none are left. */
+static int
+channel_flush_held(struct channel *ch)
+{
+	size_t len = evbuffer_get_length(ch->ch_held);
+	uint32_t win;
+	int n;
+
+	if (len == 0)
+		return 0;
+	win = ssh_channel_window_size(ch->ch_ssh);
+	if (win == 0 || session_write_pending(ch->ch_session))
+		return -1;
+	if (len > win)
+		len = win;
+	n = ssh_channel_write(ch->ch_ssh, evbuffer_pullup(ch->ch_held,
+	    (ev_ssize_t)len), (uint32_t)len);
+	if (n == SSH_ERROR) {
+		/* The client closed its side: nobody will read these. */
+		evbuffer_drain(ch->ch_held, evbuffer_get_length(ch->ch_held));
+		ch->ch_in = HALF_CLOSED;
+		return 0;
+	}
+	if (n > 0) {
+		evbuffer_drain(ch->ch_held, (size_t)n);
+		ch->ch_bytes_out += (uint64_t)n;
+	}
+	return evbuffer_get_length(ch->ch_held) > 0 ? -1 : 0;
+}
+
+static void
+channel_read_target(struct channel *ch)
+{
+	char buf[CHANNEL_READ_MAX];
+	uint32_t win;
+	ssize_t n;
+	int w, i;
+
+	for (i = 0; i < CHANNEL_READS_PER_EVENT; i++) {
+		if (ch->ch_in != HALF_OPEN)
+			return;
+		if (channel_flush_held(ch) == -1 ||
+		    session_write_pending(ch->ch_session) ||
+		    (win = ssh_channel_window_size(ch->ch_ssh)) == 0) {
+			channel_block_reads(ch);
+			return;
+		}
+		n = recv(ch->ch_fd, buf, win < sizeof(buf) ? win : sizeof(buf),
+		    0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			log_debug2("channel %d: read failed rfd %d maxlen %zu: "
+			    "%s", ch->ch_id, ch->ch_fd, sizeof(buf),
+			    n == 0 ? "EOF" : strerror(errno));
+			log_debug2("channel %d: input open -> drain",
+			    ch->ch_id);
+			ch->ch_in = HALF_DRAIN;
+			event_del(ch->ch_rev);
+			session_schedule(ch->ch_session);
+			return;
+		}
+		w = ssh_channel_write(ch->ch_ssh, buf, (uint32_t)n);
+		if (w == SSH_ERROR) {
+			ch->ch_in = HALF_CLOSED;
+			event_del(ch->ch_rev);
+			session_schedule(ch->ch_session);
+			return;
+		}
+		ch->ch_bytes_out += (uint64_t)w;
+		if (w < n) {
+			/* Window spent or a rekey in progress. */
+			evbuffer_add(ch->ch_held, buf + w, (size_t)(n - w));
+			channel_block_reads(ch);
+			return;
+		}
+	}
+}
+
+static void
+channel_on_target_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *s = ch->ch_session;
+	uint64_t mark = session_io_mark(s);
+
+	channel_read_target(ch);
+	session_io_done(s, mark);
+}
+
+static int
+channel_on_data(ssh_session session, ssh_channel channel, void *data,
+    uint32_t len, int is_stderr, void *arg)
+{
+	struct channel *ch = arg;
+	struct evbuffer *out;
+	size_t queued, take;
+
+	if (is_stderr || ch->ch_out != HALF_OPEN)
+		return (int)len;	/* dropped, but credited back */
+	out = bufferevent_get_output(ch->ch_bev);
+	queued = evbuffer_get_length(out);
+	take = queued >= CHANNEL_OUT_HIWAT ? 0 : CHANNEL_OUT_HIWAT - queued;
+	if (take > len)
+		take = len;
+	if (take > 0 && evbuffer_add(out, data, take) == -1)
+		take = 0;
+	ch->ch_bytes_in += take;
+	ch->ch_pending = len - take;
+	return (int)take;
+}
+
+static void
+channel_on_eof(ssh_session session, ssh_channel channel, void *arg)
+{
+	struct channel *ch = arg;
+
+	ch->ch_rcvd_eof = 1;
+}
+
+static void
+channel_on_close(ssh_session session, ssh_channel channel, void *arg)
+{
+	struct channel *ch = arg;
+
+	/* libssh has not marked the close yet: freeing here loses ours. */
+	ch->ch_rcvd_close = 1;
+}
+
+static void
+channel_send_close(struct channel *ch)
+{
+	struct session *s = ch->ch_session;
+
+	log_debug2("channel %d: send close", ch->ch_id);
+	ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
+	ssh_channel_close(ch->ch_ssh);
+	ssh_channel_free(ch->ch_ssh);
+	ch->ch_ssh = NULL;
+	log_debug("%s: session %lu: channel %d: %s port %d closed, %llu "
+	    "bytes in, %llu bytes out", __func__, s->s_id, ch->ch_id,
+	    ch->ch_host, ch->ch_port, (unsigned long long)ch->ch_bytes_in,
+	    (unsigned long long)ch->ch_bytes_out);
+	channel_teardown(ch);
+}
+
+void
+channel_post(struct channel *ch)
+{
+	if (ch->ch_phase == CHAN_DEAD) {
+		channel_teardown(ch);
+		return;
+	}
+	if (ch->ch_phase != CHAN_OPEN)
+		return;
+
+	if (ch->ch_rcvd_close == 1) {
+		ch->ch_rcvd_close = 2;
+		log_debug2("channel %d: rcvd close", ch->ch_id);
+		if (ch->ch_in != HALF_CLOSED) {
+			/* Nobody will read target data any more. */
+			evbuffer_drain(ch->ch_held,
+			    evbuffer_get_length(ch->ch_held));
+			event_del(ch->ch_rev);
+			ch->ch_in = HALF_CLOSED;
+		}
+		ch->ch_rcvd_eof = 1;
+	}
+	if (ch->ch_rcvd_eof == 1) {
+		ch->ch_rcvd_eof = 2;
+		log_debug2("channel %d: rcvd eof", ch->ch_id);
+		if (ch->ch_out == HALF_OPEN) {
+			log_debug2("channel %d: output open -> drain",
+			    ch->ch_id);
+			ch->ch_out = HALF_DRAIN;
+		}
+	}
+	if (ch->ch_out == HALF_DRAIN) {
+		channel_refill(ch);
+		channel_shutdown_write_if_drained(ch);
+	}
+
+	if (ch->ch_in == HALF_OPEN && ch->ch_read_blocked &&
+	    channel_flush_held(ch) == 0 && !session_write_pending(ch->ch_session)
+	    && ssh_channel_window_size(ch->ch_ssh) > 0) {
+		ch->ch_read_blocked = 0;
+		event_add(ch->ch_rev, NULL);
+	}
+	if (ch->ch_in == HALF_DRAIN && channel_flush_held(ch) == 0 &&
+	    ch->ch_in == HALF_DRAIN) {
+		log_debug2("channel %d: ibuf empty", ch->ch_id);
+		log_debug2("channel %d: send eof", ch->ch_id);
+		ssh_channel_send_eof(ch->ch_ssh);
+		log_debug2("channel %d: input drain -> closed", ch->ch_id);
+		ch->ch_in = HALF_CLOSED;
+	}
+	if (ch->ch_in == HALF_CLOSED && ch->ch_out == HALF_CLOSED)
+		channel_send_close(ch);
+}
+
+void
+channel_teardown(struct channel *ch)
+{
+	struct session *s = ch->ch_session;
+
+	if (ch->ch_dnsreq != NULL)
+		evdns_getaddrinfo_cancel(ch->ch_dnsreq);
+	if (ch->ch_addrs != NULL)
+		evutil_freeaddrinfo(ch->ch_addrs);
+	if (ch->ch_msg != NULL)
+		ssh_message_free(ch->ch_msg);
+	if (ch->ch_rev != NULL)
+		event_free(ch->ch_rev);
+	if (ch->ch_bev != NULL)
+		bufferevent_free(ch->ch_bev);
+	if (ch->ch_held != NULL)
+		evbuffer_free(ch->ch_held);
+	if (ch->ch_ssh != NULL) {
+		/* Session teardown: ssh_free reclaims the channel itself. */
+		ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
+	}
+	session_channel_detach(s, ch);
+	log_debug("channel %d: free: direct-tcpip, nchannels %d", ch->ch_id,
+	    s->s_nchans + 1);
+	free(ch->ch_host);
+	free(ch->ch_orig);
+	free(ch);
+}

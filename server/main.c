@@ -1,0 +1,389 @@
+/*
+ * main.c: command line, configuration, listeners, workers and signals.
+ *
+ * The main thread owns no session: it loads the configuration, binds
+ * every listening socket (so a bad address fails before anything runs),
+ * starts one worker per core and then only waits for a signal.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <libssh/libssh.h>
+
+#include "addr.h"
+#include "config.h"
+#include "hostkey.h"
+#include "log.h"
+#include "str.h"
+#include "version.h"
+#include "worker.h"
+
+#define MAIN_MAX_WORKERS	256
+#define MAIN_MAX_OPTS		64
+
+/*
+ * The embedded default: a demo on loopback, state under the default
+ * state directory.  It goes through the same parser as any file, so -T
+ * shows exactly what runs.
+ */
+static const char main_demo_config[] =
+    "# jumpgate's embedded default: a demo gateway on loopback only.\n"
+    "ListenAddress 127.0.0.1\n"
+    "Port 2222\n"
+    "StateDirectory %s\n"
+    "AuthorizedKeysFile %s/authorized_keys/%%u\n"
+    "PidFile none\n"
+    "JumpgateDemo yes\n";
+
+struct main_opts {
+	const char	*mo_config;
+	const char	*mo_logfile;
+	int		 mo_stderr;
+	int		 mo_debug;
+	int		 mo_test;
+	int		 mo_dump;
+	const char	*mo_opts[MAIN_MAX_OPTS];
+	int		 mo_nopts;
+	int		 mo_ports[CONFIG_MAX_PORTS];
+	int		 mo_nports;
+};
+
+static struct worker	*main_workers;
+static int		 main_nworkers;
+
+static void __attribute__((noreturn))
+main_usage(void)
+{
+	fprintf(stderr, "usage: jumpgate [-deTtV] [-E log_file] "
+	    "[-f config_file] [-o option] [-p port]\n");
+	exit(1);
+}
+
+static void
+main_parse_args(int argc, char **argv, struct main_opts *mo)
+{
+	long port;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "dE:ef:ho:p:TtV")) != -1) {
+		switch (ch) {
+		case 'd':
+			mo->mo_debug++;
+			break;
+		case 'E':
+			mo->mo_logfile = optarg;
+			break;
+		case 'e':
+			mo->mo_stderr = 1;
+			break;
+		case 'f':
+			mo->mo_config = optarg;
+			break;
+		case 'o':
+			if (mo->mo_nopts == MAIN_MAX_OPTS)
+				log_fatal("too many -o options");
+			mo->mo_opts[mo->mo_nopts++] = optarg;
+			break;
+		case 'p':
+			if (str_to_long(optarg, 1, 65535, &port) == -1)
+				log_fatal("Bad port number.");
+			if (mo->mo_nports == CONFIG_MAX_PORTS)
+				log_fatal("too many ports.");
+			mo->mo_ports[mo->mo_nports++] = (int)port;
+			break;
+		case 'T':
+			mo->mo_dump = 1;
+			break;
+		case 't':
+			mo->mo_test = 1;
+			break;
+		case 'V':
+			fprintf(stderr, "jumpgate %s, %s\n", JUMPGATE_VERSION,
+			    ssh_version(0));
+			exit(0);
+		default:
+			main_usage();
+		}
+	}
+	if (optind != argc)
+		main_usage();
+}
+
+static void
+main_load_config(struct config *cf, struct main_opts *mo)
+{
+	char err[CONFIG_ERR_MAX], state[2048];
+	char *text;
+	size_t len;
+	int i, rc;
+
+	config_init(cf);
+	/* -o first: for sshd's keywords the first value obtained wins. */
+	for (i = 0; i < mo->mo_nopts; i++)
+		if (config_apply_option(cf, mo->mo_opts[i], err,
+		    sizeof(err)) == -1)
+			log_fatal("%s", err);
+	if (mo->mo_config == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		mo->mo_config = CONFIG_DEFAULT_PATH;
+	if (mo->mo_config != NULL) {
+		rc = config_load_file(cf, mo->mo_config, err, sizeof(err));
+	} else {
+		hostkey_default_state_dir(state, sizeof(state));
+		len = sizeof(main_demo_config) + 2 * strlen(state);
+		text = xmalloc(len);
+		snprintf(text, len, main_demo_config, state, state);
+		rc = config_load_string(cf, text, "embedded-default", err,
+		    sizeof(err));
+		free(text);
+	}
+	if (rc == -1)
+		log_fatal("%s", err);
+	if (mo->mo_nports > 0) {
+		/* -p replaces the configured ports, as with sshd. */
+		memcpy(cf->c_ports, mo->mo_ports, sizeof(mo->mo_ports));
+		cf->c_nports = mo->mo_nports;
+	}
+	config_finalize(cf);
+}
+
+/* One listening socket for one worker; SO_REUSEPORT lets all share it. */
+static int
+main_listen_one(const struct addrinfo *ai)
+{
+	int fd, one = 1;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+	    sizeof(one)) == -1 ||
+	    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Binds every ListenAddress x Port once per worker; sshd's messages. */
+static int
+main_bind_all(const struct config *cf, char *first_host, size_t hostlen,
+    int *first_port)
+{
+	struct addrinfo hints, *res, *ai;
+	char portstr[16], ntop[ADDR_STRLEN];
+	int i, p, k, fd, port, bound = 0, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	for (i = 0; i < cf->c_nlisten; i++) {
+		for (p = 0; p < cf->c_nports; p++) {
+			port = cf->c_listen[i].cl_port ? cf->c_listen[i].cl_port
+			    : cf->c_ports[p];
+			if (cf->c_listen[i].cl_port && p > 0)
+				break;
+			snprintf(portstr, sizeof(portstr), "%d", port);
+			rc = getaddrinfo(cf->c_listen[i].cl_host, portstr,
+			    &hints, &res);
+			if (rc != 0) {
+				log_error("bad addr or host: %s (%s)",
+				    cf->c_listen[i].cl_host, gai_strerror(rc));
+				continue;
+			}
+			for (ai = res; ai != NULL; ai = ai->ai_next) {
+				addr_ntop(ai->ai_addr, ntop, sizeof(ntop),
+				    &port);
+				for (k = 0; k < main_nworkers; k++) {
+					struct worker *w = &main_workers[k];
+
+					if (w->w_nlfds == WORKER_MAX_LISTENERS)
+						log_fatal("too many listen "
+						    "addresses");
+					if ((fd = main_listen_one(ai)) == -1) {
+						log_error("Bind to port %d on "
+						    "%s failed: %s.", port,
+						    ntop, strerror(errno));
+						break;
+					}
+					w->w_lfds[w->w_nlfds++] = fd;
+				}
+				if (k < main_nworkers)
+					continue;
+				log_info("Server listening on %s port %d.",
+				    ntop, port);
+				if (bound++ == 0) {
+					str_lcpy(first_host, ntop, hostlen);
+					*first_port = port;
+				}
+			}
+			freeaddrinfo(res);
+		}
+	}
+	return bound;
+}
+
+static void
+main_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("Received signal %d; terminating.", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* Two descriptors per channel plus one per session add up fast. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+main_write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (strcmp(path, "none") == 0)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		log_error("Couldn't create pid file \"%s\": %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_opts mo;
+	struct config cf;
+	struct event_base *base;
+	struct event *sigev[3];
+	char *hostkeys[HOSTKEY_MAX];
+	char first_host[ADDR_STRLEN] = "";
+	int i, nhostkeys, level, first_port = 0, nworkers, sigs[3] = {
+	    SIGTERM, SIGINT, SIGHUP };
+	enum log_sink sink;
+
+	memset(&mo, 0, sizeof(mo));
+	log_init("jumpgate", LOG_LVL_INFO, LOG_SINK_STDERR, NULL, 0);
+	main_parse_args(argc, argv, &mo);
+	main_load_config(&cf, &mo);
+
+	level = cf.c_log_level;
+	if (mo.mo_debug > 0)
+		level = LOG_LVL_DEBUG1 + (mo.mo_debug > 3 ? 2 :
+		    mo.mo_debug - 1);
+	if (mo.mo_dump) {
+		config_dump(&cf, STDOUT_FILENO);
+		config_free(&cf);
+		return 0;
+	}
+	nhostkeys = hostkey_prepare(&cf, mo.mo_test, hostkeys, HOSTKEY_MAX);
+	if (nhostkeys == -1)
+		log_fatal("no usable host key -- exiting.");
+	if (mo.mo_test) {
+		for (i = 0; i < nhostkeys; i++)
+			free(hostkeys[i]);
+		config_free(&cf);
+		return 0;
+	}
+
+	/* The demo talks to a person at a terminal: log there too. */
+	if (mo.mo_logfile != NULL)
+		sink = LOG_SINK_FILE;
+	else if (mo.mo_stderr || mo.mo_debug || cf.c_demo)
+		sink = LOG_SINK_STDERR;
+	else
+		sink = LOG_SINK_SYSLOG;
+	if (log_init("jumpgate", level, sink, mo.mo_logfile,
+	    cf.c_syslog_facility) == -1)
+		log_fatal("cannot open log file %s: %s", mo.mo_logfile,
+		    strerror(errno));
+
+	signal(SIGPIPE, SIG_IGN);
+	main_raise_nofile();
+	if (evthread_use_pthreads() == -1)
+		log_fatal("libevent has no pthreads support");
+	if (ssh_init() != SSH_OK)
+		log_fatal("libssh initialisation failed");
+
+	nworkers = cf.c_workers > 0 ? cf.c_workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (nworkers < 1)
+		nworkers = 1;
+	if (nworkers > MAIN_MAX_WORKERS)
+		nworkers = MAIN_MAX_WORKERS;
+	main_workers = xcalloc((size_t)nworkers, sizeof(*main_workers));
+	main_nworkers = nworkers;
+	if (main_bind_all(&cf, first_host, sizeof(first_host),
+	    &first_port) == 0)
+		log_fatal("Cannot bind any address.");
+	for (i = 0; i < nworkers; i++)
+		if (worker_init(&main_workers[i], i, &cf, hostkeys,
+		    nhostkeys) == -1)
+			log_fatal("cannot start worker %d", i);
+	if (cf.c_demo && hostkey_demo_setup(&cf, hostkeys, nhostkeys,
+	    first_host, first_port) == -1)
+		log_fatal("cannot write the demo's files in %s",
+		    cf.c_state_dir);
+	if (main_write_pidfile(cf.c_pidfile) == -1)
+		log_fatal("cannot write pid file");
+
+	if ((base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	for (i = 0; i < 3; i++) {
+		sigev[i] = evsignal_new(base, sigs[i], main_on_signal, base);
+		evsignal_add(sigev[i], NULL);
+	}
+	for (i = 0; i < nworkers; i++)
+		if (worker_start(&main_workers[i]) == -1)
+			log_fatal("cannot start worker %d", i);
+	log_debug("%s: %d workers, %d host keys", __func__, nworkers,
+	    nhostkeys);
+
+	event_base_dispatch(base);
+
+	for (i = 0; i < nworkers; i++)
+		worker_stop(&main_workers[i]);
+	for (i = 0; i < nworkers; i++)
+		worker_join(&main_workers[i]);
+	for (i = 0; i < 3; i++)
+		event_free(sigev[i]);
+	event_base_free(base);
+	if (strcmp(cf.c_pidfile, "none") != 0)
+		unlink(cf.c_pidfile);
+	for (i = 0; i < nhostkeys; i++)
+		free(hostkeys[i]);
+	free(main_workers);
+	config_free(&cf);
+	ssh_finalize();
+	libevent_global_shutdown();
+	return 0;
+}

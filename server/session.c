@@ -1,0 +1,612 @@
+/*
+ * session.c: one SSH connection driven by libevent, from accept to free.
+ *
+ * libssh has no "here are bytes" entry point: every call that makes
+ * progress polls the socket itself and reads at most 4 KiB.  So a readable
+ * event runs the pump step (key exchange, or ssh_message_get) repeatedly
+ * while the kernel still holds bytes, then does the post-pump work that
+ * libssh callbacks only flagged (EOF, CLOSE, reopened windows).
+ *
+ * libssh runs in queue mode: no server or message callbacks are set, so
+ * every request waits in the session's queue until we answer it.  That is
+ * what lets a channel open wait for its target's TCP connect, as sshd does.
+ *
+ * libssh closes the socket on its own (EOF, DISCONNECT, send failure), so
+ * libevent watches a dup(2) of it: a reused descriptor number can then
+ * never alias a dead session in libevent's fd map.
+ */
+#include <sys/ioctl.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libssh/server.h>
+
+#include "authkeys.h"
+#include "channel.h"
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "str.h"
+#include "worker.h"
+
+/* Pump steps per readable event: 4 KiB each, then yield to others. */
+#define SESSION_PUMP_MAX	64
+
+static atomic_ulong session_next_id = 1;
+
+static void	session_on_read(evutil_socket_t, short, void *);
+static void	session_on_write(evutil_socket_t, short, void *);
+static void	session_on_post(evutil_socket_t, short, void *);
+static void	session_on_grace(evutil_socket_t, short, void *);
+static void	session_free(struct session *);
+
+/* sshd's connection id for log lines: "user alice 127.0.0.1 port 5". */
+static void
+session_remote_id(struct session *s, char *buf, size_t len)
+{
+	const char *user = s->s_authuser;
+
+	if (s->s_user != NULL)
+		snprintf(buf, len, "user %.100s %s port %d", s->s_user,
+		    s->s_peer, s->s_peer_port);
+	else if (user != NULL)
+		snprintf(buf, len, "%s user %.100s %s port %d",
+		    s->s_invalid_logged ? "invalid" : "authenticating", user,
+		    s->s_peer, s->s_peer_port);
+	else
+		snprintf(buf, len, "%s port %d", s->s_peer, s->s_peer_port);
+}
+
+void
+session_accept(struct worker *w, int fd)
+{
+	struct session *s;
+	int one = 1;
+
+	s = xcalloc(1, sizeof(*s));
+	s->s_worker = w;
+	s->s_id = atomic_fetch_add(&session_next_id, 1);
+	s->s_fd = -1;
+	TAILQ_INIT(&s->s_channels);
+	addr_peer(fd, s->s_peer, sizeof(s->s_peer), &s->s_peer_port);
+	addr_local(fd, s->s_local, sizeof(s->s_local), &s->s_local_port);
+	TAILQ_INSERT_TAIL(&w->w_sessions, s, s_entry);
+	w->w_nsessions++;
+	w->w_nunauth++;
+
+	if (w->w_nunauth > w->w_max_unauth) {
+		log_info("drop connection #%d from [%s]:%d on [%s]:%d past "
+		    "MaxStartups", w->w_nunauth - 1, s->s_peer, s->s_peer_port,
+		    s->s_local, s->s_local_port);
+		close(fd);
+		s->s_dropped = 1;
+		goto fail;
+	}
+	log_verbose("Connection from %s port %d on %s port %d rdomain \"\"",
+	    s->s_peer, s->s_peer_port, s->s_local, s->s_local_port);
+	log_debug("%s: session %lu: worker %d fd %d", __func__, s->s_id,
+	    w->w_id, fd);
+
+	/* The libssh server never sets it; interactive forwards need it. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if ((s->s_ssh = ssh_new()) == NULL) {
+		close(fd);
+		goto fail;
+	}
+	ssh_set_blocking(s->s_ssh, 0);
+	if (ssh_bind_accept_fd(w->w_bind, s->s_ssh, fd) != SSH_OK) {
+		log_error("%s: session %lu: %s", __func__, s->s_id,
+		    ssh_get_error(w->w_bind));
+		close(fd);
+		goto fail;
+	}
+	ssh_set_auth_methods(s->s_ssh, SSH_AUTH_METHOD_PUBLICKEY);
+	ssh_set_counters(s->s_ssh, &s->s_sockcount, NULL);
+
+	if ((s->s_fd = dup(fd)) == -1) {
+		log_error("%s: session %lu: dup: %s", __func__, s->s_id,
+		    strerror(errno));
+		goto fail;
+	}
+	s->s_rev = event_new(w->w_base, s->s_fd, EV_READ | EV_PERSIST,
+	    session_on_read, s);
+	s->s_wev = event_new(w->w_base, s->s_fd, EV_WRITE, session_on_write,
+	    s);
+	s->s_post = event_new(w->w_base, -1, 0, session_on_post, s);
+	s->s_grace = evtimer_new(w->w_base, session_on_grace, s);
+	if (s->s_rev == NULL || s->s_wev == NULL || s->s_post == NULL ||
+	    s->s_grace == NULL)
+		log_fatal("%s: event_new failed", __func__);
+	event_add(s->s_rev, NULL);
+	if (w->w_config->c_login_grace > 0) {
+		struct timeval tv = { w->w_config->c_login_grace, 0 };
+
+		evtimer_add(s->s_grace, &tv);
+	}
+	/* Sends our banner and KEXINIT at once. */
+	event_active(s->s_rev, EV_READ, 0);
+	return;
+fail:
+	s->s_state = SESSION_DEAD;
+	session_free(s);
+}
+
+int
+session_write_pending(struct session *s)
+{
+	return s->s_ssh != NULL &&
+	    (ssh_get_status(s->s_ssh) & SSH_WRITE_PENDING) != 0;
+}
+
+void
+session_update_io(struct session *s)
+{
+	if (s->s_state == SESSION_DEAD || s->s_wev == NULL)
+		return;
+	if (session_write_pending(s))
+		event_add(s->s_wev, NULL);
+}
+
+void
+session_schedule(struct session *s)
+{
+	if (s->s_post != NULL && !s->s_in_pump)
+		event_active(s->s_post, 0, 0);
+}
+
+static int
+session_is_dead(struct session *s)
+{
+	if (s->s_state == SESSION_DEAD)
+		return 1;
+	/* libssh calls a session alive only after its first kex step. */
+	if ((s->s_state != SESSION_KEX && !ssh_is_connected(s->s_ssh)) ||
+	    (ssh_get_status(s->s_ssh) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+		s->s_state = SESSION_DEAD;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+session_log_auth(struct session *s, int accepted, const char *user,
+    const char *keydesc, int invalid)
+{
+	int level = LOG_LVL_VERBOSE;
+	int max = s->s_worker->w_config->c_max_auth_tries;
+
+	/* sshd raises failures to INFO for bad users and repeat offenders. */
+	if (accepted || invalid || s->s_failures >= max / 2)
+		level = LOG_LVL_INFO;
+	log_msg(level, "%s publickey for %s%.100s from %s port %d ssh2: %s%s",
+	    accepted ? "Accepted" : "Failed", invalid ? "invalid user " : "",
+	    user, s->s_peer, s->s_peer_port, keydesc,
+	    accepted ? "" : " [preauth]");
+}
+
+static int
+session_key_allowed(ssh_key key)
+{
+	switch (ssh_key_type(key)) {
+	case SSH_KEYTYPE_ED25519:
+	case SSH_KEYTYPE_ECDSA_P256:
+	case SSH_KEYTYPE_ECDSA_P384:
+	case SSH_KEYTYPE_ECDSA_P521:
+	case SSH_KEYTYPE_RSA:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+session_key_describe(ssh_key key, char *buf, size_t len)
+{
+	unsigned char *hash = NULL;
+	char *fp = NULL;
+	size_t hlen = 0;
+	const char *type = ssh_key_type_to_char(ssh_key_type(key));
+	char utype[32];
+	size_t i;
+
+	for (i = 0; type != NULL && type[i] != '\0' && i < sizeof(utype) - 1;
+	    i++) {
+		char c = type[i];
+
+		utype[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+	}
+	utype[i] = '\0';
+	/* sshd names keys "ED25519", "ECDSA", "RSA". */
+	if (strncmp(utype, "SSH-", 4) == 0)
+		memmove(utype, utype + 4, strlen(utype + 4) + 1);
+	if (strncmp(utype, "ECDSA", 5) == 0)
+		utype[5] = '\0';
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) == 0)
+		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+		    hlen);
+	snprintf(buf, len, "%s %s", utype, fp != NULL ? fp : "UNKNOWN");
+	ssh_clean_pubkey_hash(&hash);
+	ssh_string_free_char(fp);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static void
+session_auth(struct session *s, ssh_message msg)
+{
+	const struct config *cf = s->s_worker->w_config;
+	struct authkey_match match;
+	const char *user = ssh_message_auth_user(msg);
+	enum ssh_publickey_state_e state;
+	char keydesc[128];
+	ssh_key key;
+	int found;
+
+	if (user == NULL)
+		user = "";
+	free(s->s_authuser);
+	s->s_authuser = xstrdup(user);
+
+	if (!authkeys_user_known(cf->c_akfiles, cf->c_nakfiles, user)) {
+		if (!s->s_invalid_logged) {
+			log_info("Invalid user %.100s from %s port %d", user,
+			    s->s_peer, s->s_peer_port);
+			s->s_invalid_logged = 1;
+		}
+		if (ssh_message_subtype(msg) == SSH_AUTH_METHOD_PUBLICKEY &&
+		    (key = ssh_message_auth_pubkey(msg)) != NULL) {
+			session_key_describe(key, keydesc, sizeof(keydesc));
+			s->s_failures++;
+			session_log_auth(s, 0, user, keydesc, 1);
+		}
+		ssh_message_reply_default(msg);
+		goto out;
+	}
+	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_PUBLICKEY ||
+	    (key = ssh_message_auth_pubkey(msg)) == NULL) {
+		/* "none" and other methods: list what we do offer. */
+		ssh_message_reply_default(msg);
+		goto out;
+	}
+	session_key_describe(key, keydesc, sizeof(keydesc));
+	state = ssh_message_auth_publickey_state(msg);
+	memset(&match, 0, sizeof(match));
+	found = session_key_allowed(key) && state != SSH_PUBLICKEY_STATE_WRONG &&
+	    authkeys_find(cf->c_akfiles, cf->c_nakfiles, user, key, s->s_peer,
+	    &match) == 1;
+	if (!found) {
+		s->s_failures++;
+		session_log_auth(s, 0, user, keydesc, 0);
+		ssh_message_reply_default(msg);
+		goto out;
+	}
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		/* A probe: say the key would do, wait for the signature. */
+		log_verbose("Postponed publickey for %.100s from %s port %d "
+		    "ssh2 [preauth]", user, s->s_peer, s->s_peer_port);
+		ssh_message_auth_reply_pk_ok_simple(msg);
+		authkeys_match_free(&match);
+		goto out;
+	}
+	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
+	s->s_user = xstrdup(user);
+	s->s_keyopts = match.am_opts;
+	memset(&match.am_opts, 0, sizeof(match.am_opts));
+	authkeys_match_free(&match);
+	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
+	session_log_auth(s, 1, user, keydesc, 0);
+	ssh_message_auth_reply_success(msg, 0);
+	s->s_state = SESSION_OPEN;
+	s->s_worker->w_nunauth--;
+	evtimer_del(s->s_grace);
+out:
+	if (s->s_state != SESSION_OPEN &&
+	    s->s_failures >= cf->c_max_auth_tries) {
+		log_error("maximum authentication attempts exceeded for "
+		    "%s%.100s from %s port %d ssh2 [preauth]",
+		    s->s_invalid_logged ? "invalid user " : "", user,
+		    s->s_peer, s->s_peer_port);
+		log_info("Disconnecting %s user %.100s %s port %d: Too many "
+		    "authentication failures [preauth]",
+		    s->s_invalid_logged ? "invalid" : "authenticating", user,
+		    s->s_peer, s->s_peer_port);
+		s->s_dropped = 1;
+		s->s_state = SESSION_DEAD;
+	}
+}
+#pragma GCC diagnostic pop
+
+static const char *
+session_channel_type_name(int subtype)
+{
+	switch (subtype) {
+	case SSH_CHANNEL_SESSION:		return "session";
+	case SSH_CHANNEL_DIRECT_TCPIP:		return "direct-tcpip";
+	case SSH_CHANNEL_FORWARDED_TCPIP:	return "forwarded-tcpip";
+	case SSH_CHANNEL_X11:			return "x11";
+	case SSH_CHANNEL_AUTH_AGENT:		return "auth-agent@openssh.com";
+	default:				return "unknown";
+	}
+}
+
+static void
+session_dispatch(struct session *s, ssh_message msg)
+{
+	int type = ssh_message_type(msg), subtype = ssh_message_subtype(msg);
+
+	switch (type) {
+	case SSH_REQUEST_SERVICE:
+		log_debug("%s: session %lu: service %s", __func__, s->s_id,
+		    ssh_message_service_service(msg));
+		if (strcmp(ssh_message_service_service(msg),
+		    "ssh-userauth") == 0)
+			ssh_message_service_reply_success(msg);
+		else
+			ssh_message_reply_default(msg);
+		break;
+	case SSH_REQUEST_AUTH:
+		if (s->s_state == SESSION_AUTH)
+			session_auth(s, msg);
+		else
+			ssh_message_reply_default(msg);
+		break;
+	case SSH_REQUEST_CHANNEL_OPEN:
+		if (s->s_state == SESSION_OPEN &&
+		    subtype == SSH_CHANNEL_DIRECT_TCPIP) {
+			channel_open(s, msg);
+			return;		/* the channel owns msg now */
+		}
+		log_debug("server_input_channel_open: ctype %s",
+		    session_channel_type_name(subtype));
+		log_debug("server_input_channel_open: failure %s",
+		    session_channel_type_name(subtype));
+		ssh_message_reply_default(msg);
+		break;
+	case SSH_REQUEST_GLOBAL:
+		log_debug("server_input_global_request: rtype %s",
+		    subtype == SSH_GLOBAL_REQUEST_TCPIP_FORWARD ?
+		    "tcpip-forward" : subtype ==
+		    SSH_GLOBAL_REQUEST_CANCEL_TCPIP_FORWARD ?
+		    "cancel-tcpip-forward" : "other");
+		if (subtype == SSH_GLOBAL_REQUEST_TCPIP_FORWARD)
+			log_info("refused remote port forward for %s from %s "
+			    "port %d: jumpgate serves direct-tcpip only",
+			    s->s_user ? s->s_user : "?", s->s_peer,
+			    s->s_peer_port);
+		ssh_message_reply_default(msg);
+		break;
+	default:
+		/* Channel requests (shell, exec, pty): we have no sessions. */
+		log_debug("%s: session %lu: refusing request type %d/%d",
+		    __func__, s->s_id, type, subtype);
+		ssh_message_reply_default(msg);
+		break;
+	}
+	ssh_message_free(msg);
+}
+
+/* Takes every queued message; pumps once more when the queue is empty. */
+static void
+session_drain_messages(struct session *s)
+{
+	ssh_message msg;
+
+	while (!session_is_dead(s) && (msg = ssh_message_get(s->s_ssh)))
+		session_dispatch(s, msg);
+}
+
+static void
+session_pump(struct session *s)
+{
+	int i, avail, rc;
+
+	s->s_in_pump = 1;
+	for (i = 0; i < SESSION_PUMP_MAX; i++) {
+		if (session_is_dead(s))
+			break;
+		if (s->s_state == SESSION_KEX) {
+			rc = ssh_handle_key_exchange(s->s_ssh);
+			if (rc == SSH_OK) {
+				s->s_state = SESSION_AUTH;
+				log_debug("%s: session %lu: key exchange done",
+				    __func__, s->s_id);
+			} else if (rc == SSH_ERROR) {
+				log_info("%s: session %lu: key exchange with "
+				    "%s port %d failed: %s", __func__, s->s_id,
+				    s->s_peer, s->s_peer_port,
+				    ssh_get_error(s->s_ssh));
+				s->s_dropped = 1;
+				s->s_state = SESSION_DEAD;
+				break;
+			}
+		}
+		if (s->s_state == SESSION_AUTH || s->s_state == SESSION_OPEN)
+			session_drain_messages(s);
+		if (ioctl(s->s_fd, FIONREAD, &avail) == -1 || avail <= 0)
+			break;
+	}
+	s->s_in_pump = 0;
+}
+
+uint64_t
+session_io_mark(struct session *s)
+{
+	return s->s_sockcount.in_bytes;
+}
+
+void
+session_io_done(struct session *s, uint64_t mark)
+{
+	/*
+	 * Any libssh call may have polled and read: queued messages and
+	 * channel flags then wait for a post that no socket event would
+	 * bring, since the kernel's bytes are already consumed.
+	 */
+	if (s->s_sockcount.in_bytes != mark || session_is_dead(s))
+		session_schedule(s);
+	session_update_io(s);
+}
+
+/* Everything callbacks only flagged, in one place, outside any pump. */
+static void
+session_post(struct session *s)
+{
+	struct channel *ch, *next;
+	uint64_t mark;
+
+	if (!session_is_dead(s) && s->s_state != SESSION_KEX) {
+		s->s_in_pump = 1;
+		session_drain_messages(s);
+		s->s_in_pump = 0;
+	}
+	if (session_is_dead(s)) {
+		session_free(s);
+		return;
+	}
+	mark = session_io_mark(s);
+	for (ch = TAILQ_FIRST(&s->s_channels); ch != NULL; ch = next) {
+		next = TAILQ_NEXT(ch, ch_entry);
+		channel_post(ch);
+	}
+	if (session_is_dead(s)) {
+		session_free(s);
+		return;
+	}
+	session_io_done(s, mark);
+}
+
+static void
+session_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	session_pump(s);
+	session_post(s);
+}
+
+static void
+session_on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	/* One poll round: sends what it can, may also read and dispatch. */
+	s->s_in_pump = 1;
+	if (!session_is_dead(s))
+		ssh_blocking_flush(s->s_ssh, 0);
+	s->s_in_pump = 0;
+	session_post(s);
+}
+
+static void
+session_on_post(evutil_socket_t fd, short what, void *arg)
+{
+	session_post(arg);
+}
+
+static void
+session_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+
+	log_info("Timeout before authentication for %s port %d", s->s_peer,
+	    s->s_peer_port);
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+	session_free(s);
+}
+
+int
+session_channel_attach(struct session *s, struct channel *ch)
+{
+	int id, n;
+
+	if (s->s_nchans >= SESSION_MAX_CHANNELS)
+		return -1;
+	for (id = 0; id < s->s_nchans_alloc; id++)
+		if (s->s_chans[id] == NULL)
+			break;
+	if (id == s->s_nchans_alloc) {
+		n = s->s_nchans_alloc ? s->s_nchans_alloc * 2 : 16;
+		s->s_chans = xreallocarray(s->s_chans, (size_t)n,
+		    sizeof(*s->s_chans));
+		memset(s->s_chans + s->s_nchans_alloc, 0,
+		    (size_t)(n - s->s_nchans_alloc) * sizeof(*s->s_chans));
+		s->s_nchans_alloc = n;
+	}
+	s->s_chans[id] = ch;
+	s->s_nchans++;
+	TAILQ_INSERT_TAIL(&s->s_channels, ch, ch_entry);
+	return id;
+}
+
+void
+session_channel_detach(struct session *s, struct channel *ch)
+{
+	s->s_chans[ch->ch_id] = NULL;
+	s->s_nchans--;
+	TAILQ_REMOVE(&s->s_channels, ch, ch_entry);
+}
+
+static void
+session_free(struct session *s)
+{
+	struct worker *w = s->s_worker;
+	struct channel *ch;
+	char rid[256];
+
+	session_remote_id(s, rid, sizeof(rid));
+	if (!s->s_dropped)
+		log_info("Connection closed by %s%s", rid,
+		    s->s_user ? "" : " [preauth]");
+	while ((ch = TAILQ_FIRST(&s->s_channels)) != NULL)
+		channel_teardown(ch);
+	if (s->s_user != NULL) {
+		log_verbose("Transferred: sent %llu, received %llu bytes",
+		    (unsigned long long)s->s_sockcount.out_bytes,
+		    (unsigned long long)s->s_sockcount.in_bytes);
+		log_verbose("Closing connection to %.500s port %d", s->s_peer,
+		    s->s_peer_port);
+	} else
+		w->w_nunauth--;
+	if (s->s_rev != NULL)
+		event_free(s->s_rev);
+	if (s->s_wev != NULL)
+		event_free(s->s_wev);
+	if (s->s_post != NULL)
+		event_free(s->s_post);
+	if (s->s_grace != NULL)
+		event_free(s->s_grace);
+	if (s->s_ssh != NULL) {
+		if (ssh_is_connected(s->s_ssh))
+			ssh_disconnect(s->s_ssh);
+		ssh_free(s->s_ssh);
+	}
+	if (s->s_fd != -1)
+		close(s->s_fd);
+	TAILQ_REMOVE(&w->w_sessions, s, s_entry);
+	w->w_nsessions--;
+	authkeys_opts_free(&s->s_keyopts);
+	free(s->s_chans);
+	free(s->s_user);
+	free(s->s_authuser);
+	free(s);
+}
+
+void
+session_free_all(struct worker *w)
+{
+	struct session *s;
+
+	while ((s = TAILQ_FIRST(&w->w_sessions)) != NULL) {
+		s->s_state = SESSION_DEAD;
+		session_free(s);
+	}
+}

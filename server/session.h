@@ -1,0 +1,90 @@
+/*
+ * session.h: one SSH connection, pumped from libevent.
+ *
+ * A session owns its libssh session, its message queue and its channels,
+ * and lives on one worker thread from accept to free.
+ */
+#ifndef JG_SESSION_H
+#define JG_SESSION_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <libssh/libssh.h>
+#include <libssh/callbacks.h>
+
+#include "addr.h"
+#include "authkeys.h"
+
+struct worker;
+struct channel;
+struct event;
+
+/* Most direct-tcpip channels one session may hold open at once. */
+#define SESSION_MAX_CHANNELS	1024
+
+enum session_state {
+	SESSION_KEX = 0,
+	SESSION_AUTH,
+	SESSION_OPEN,
+	SESSION_DEAD,
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 s_entry;
+	struct worker		*s_worker;
+	unsigned long		 s_id;
+	ssh_session		 s_ssh;
+	int			 s_fd;		/* our dup of libssh's fd */
+	struct event		*s_rev;
+	struct event		*s_wev;
+	struct event		*s_post;	/* deferred post-pump work */
+	struct event		*s_grace;	/* LoginGraceTime */
+	enum session_state	 s_state;
+	int			 s_in_pump;
+	int			 s_failures;	/* failed auth attempts */
+	int			 s_invalid_logged;
+	int			 s_dropped;	/* we ended it, and said why */
+	char			*s_authuser;	/* last user name tried */
+	char			 s_peer[ADDR_STRLEN];
+	int			 s_peer_port;
+	char			 s_local[ADDR_STRLEN];
+	int			 s_local_port;
+	char			*s_user;	/* once authenticated */
+	char			 s_keydesc[128];	/* "ED25519 SHA256:..." */
+	struct authkey_opts	 s_keyopts;
+	struct ssh_counter_struct s_sockcount;
+	struct channel		**s_chans;	/* index = our channel id */
+	int			 s_nchans_alloc;
+	int			 s_nchans;
+	TAILQ_HEAD(, channel)	 s_channels;
+};
+
+/* Takes ownership of fd (an accepted, non-blocking socket). */
+void	session_accept(struct worker *w, int fd);
+
+/* Asks for post-pump work (flags, blocked channels, reaping) soon. */
+void	session_schedule(struct session *s);
+
+/* Arms write interest if libssh holds unsent output. */
+void	session_update_io(struct session *s);
+
+/*
+ * Brackets a libssh call made outside the pump (from a target or DNS
+ * event): io_done schedules a post if the call read from the socket, and
+ * arms write interest if output is left.
+ */
+uint64_t session_io_mark(struct session *s);
+void	session_io_done(struct session *s, uint64_t mark);
+
+/* 1 while libssh holds unsent output for the socket. */
+int	session_write_pending(struct session *s);
+
+/* Lowest free channel id, or -1 when the session is full. */
+int	session_channel_attach(struct session *s, struct channel *ch);
+void	session_channel_detach(struct session *s, struct channel *ch);
+
+/* Frees every session of the worker (shutdown). */
+void	session_free_all(struct worker *w);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * worker.c: a thread with its own event loop, ssh_bind, resolver,
+ * listeners and sessions.
+ *
+ * Nothing on the data path is shared between workers: each one accepts
+ * from its own SO_REUSEPORT sockets (main binds them before any thread
+ * starts, so a bad address fails at start-up) and a session never leaves
+ * the worker that accepted it, as libssh requires.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "sshlog.h"
+#include "worker.h"
+
+/* Client key types we verify: no DSA, no SHA-1 RSA signatures. */
+#define WORKER_PUBKEY_TYPES \
+	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
+	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
+
+static void
+worker_on_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	session_accept(arg, fd);
+}
+
+static void
+worker_on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct worker *w = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE and friends: pause briefly rather than spin. */
+	log_error("%s: worker %d: accept: %s", __func__, w->w_id,
+	    strerror(err));
+}
+
+int
+worker_init(struct worker *w, int id, const struct config *cf,
+    char *const *hostkeys, int nhostkeys)
+{
+	int i, process_config = 0;
+
+	w->w_id = id;
+	w->w_config = cf;
+	TAILQ_INIT(&w->w_sessions);
+	w->w_max_unauth = cf->c_max_startups;
+	if ((w->w_base = event_base_new()) == NULL)
+		goto fail;
+	w->w_dns = evdns_base_new(w->w_base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (w->w_dns == NULL) {
+		/* No resolv.conf (a bare container): /etc/hosts still works. */
+		w->w_dns = evdns_base_new(w->w_base,
+		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (w->w_dns == NULL)
+			goto fail;
+	}
+	evdns_base_load_hosts(w->w_dns, NULL);
+
+	if ((w->w_bind = ssh_bind_new()) == NULL)
+		goto fail;
+	/* /etc/ssh/libssh_server_config must not change our behaviour. */
+	ssh_bind_options_set(w->w_bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &process_config);
+	for (i = 0; i < nhostkeys; i++) {
+		if (ssh_bind_options_set(w->w_bind, SSH_BIND_OPTIONS_HOSTKEY,
+		    hostkeys[i]) != SSH_OK) {
+			log_error("%s: host key %s: %s", __func__, hostkeys[i],
+			    ssh_get_error(w->w_bind));
+			goto fail;
+		}
+	}
+	ssh_bind_options_set(w->w_bind,
+	    SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, WORKER_PUBKEY_TYPES);
+
+	for (i = 0; i < w->w_nlfds; i++) {
+		w->w_listeners[i] = evconnlistener_new(w->w_base,
+		    worker_on_accept, w, LEV_OPT_CLOSE_ON_FREE, -1,
+		    w->w_lfds[i]);
+		if (w->w_listeners[i] == NULL)
+			goto fail;
+		evconnlistener_set_error_cb(w->w_listeners[i],
+		    worker_on_accept_error);
+	}
+	return 0;
+fail:
+	log_error("%s: worker %d: initialisation failed", __func__, id);
+	return -1;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	/* libssh keeps its log settings per thread. */
+	sshlog_thread_init(log_get_level());
+	log_debug("%s: worker %d running", __func__, w->w_id);
+	event_base_dispatch(w->w_base);
+	log_debug("%s: worker %d stopping with %d sessions", __func__,
+	    w->w_id, w->w_nsessions);
+	session_free_all(w);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	int rc;
+
+	if ((rc = pthread_create(&w->w_thread, NULL, worker_main, w)) != 0) {
+		log_error("%s: pthread_create: %s", __func__, strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	event_base_loopbreak(w->w_base);
+}
+
+void
+worker_join(struct worker *w)
+{
+	int i;
+
+	pthread_join(w->w_thread, NULL);
+	for (i = 0; i < w->w_nlfds; i++)
+		if (w->w_listeners[i] != NULL)
+			evconnlistener_free(w->w_listeners[i]);
+	if (w->w_dns != NULL)
+		evdns_base_free(w->w_dns, 1);
+	if (w->w_bind != NULL)
+		ssh_bind_free(w->w_bind);
+	if (w->w_base != NULL)
+		event_base_free(w->w_base);
+}

@@ -1,0 +1,45 @@
+/*
+ * worker.h: one thread, its event loop, its listeners and its sessions.
+ */
+#ifndef JG_WORKER_H
+#define JG_WORKER_H
+
+#include <pthread.h>
+#include <sys/queue.h>
+
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+
+struct config;
+struct event_base;
+struct evdns_base;
+struct evconnlistener;
+struct session;
+
+#define WORKER_MAX_LISTENERS	64
+
+struct worker {
+	int			 w_id;
+	pthread_t		 w_thread;
+	const struct config	*w_config;
+	struct event_base	*w_base;
+	struct evdns_base	*w_dns;
+	ssh_bind		 w_bind;
+	int			 w_lfds[WORKER_MAX_LISTENERS];
+	int			 w_nlfds;
+	struct evconnlistener	*w_listeners[WORKER_MAX_LISTENERS];
+	TAILQ_HEAD(, session)	 w_sessions;
+	int			 w_nsessions;
+	int			 w_nunauth;	/* sessions not yet authenticated */
+	int			 w_max_unauth;
+};
+
+/* Creates the worker's loop and bind; listening fds are already bound. */
+int	worker_init(struct worker *w, int id, const struct config *cf,
+	    char *const *hostkeys, int nhostkeys);
+int	worker_start(struct worker *w);
+/* Asks the loop to stop (any thread); then worker_join frees it. */
+void	worker_stop(struct worker *w);
+void	worker_join(struct worker *w);
+
+#endif
