@@ -51,6 +51,12 @@
 #include "str.h"
 #include "worker.h"
 
+/*
+ * libssh never grows our window past 1,280,000 bytes, so an honest client
+ * can never make it buffer more than that for one channel.
+ */
+#define CHANNEL_PEER_BUFFER_MAX	(2 * 1280000)
+
 /* Reads per target wakeup before yielding to other channels. */
 #define CHANNEL_READS_PER_EVENT	4
 
@@ -271,8 +277,7 @@ channel_confirm(struct channel *ch)
 
 	if ((ch->ch_held = evbuffer_new()) == NULL)
 		log_fatal("%s: evbuffer_new failed", __func__);
-	bufferevent_setwatermark(ch->ch_bev, EV_WRITE, CHANNEL_OUT_HIWAT / 2,
-	    0);
+	bufferevent_setwatermark(ch->ch_bev, EV_WRITE, CHANNEL_OUT_LOWAT, 0);
 	bufferevent_set_max_single_write(ch->ch_bev, CHANNEL_OUT_HIWAT);
 	bufferevent_disable(ch->ch_bev, EV_READ);
 	bufferevent_enable(ch->ch_bev, EV_WRITE);
@@ -323,35 +328,33 @@ channel_on_target_event(struct bufferevent *bev, short what, void *arg)
 	session_io_done(s, mark);
 }
 
-/* Takes what libssh still holds for the target, up to the high mark. */
+/*
+ * Takes everything libssh still holds for the target, in one call.  A
+ * partial read would let libssh regrow the window while it still buffers
+ * (channels.c regrows below half a window whatever is buffered), and a
+ * client could then keep libssh's buffer growing without bound.
+ */
 static void
 channel_refill(struct channel *ch)
 {
 	struct evbuffer *out = bufferevent_get_output(ch->ch_bev);
 	struct evbuffer_iovec vec;
-	size_t queued, want;
 	int n;
 
-	while (ch->ch_pending > 0 && ch->ch_out != HALF_CLOSED) {
-		queued = evbuffer_get_length(out);
-		if (queued >= CHANNEL_OUT_HIWAT)
-			break;
-		want = CHANNEL_OUT_HIWAT - queued;
-		if (want > ch->ch_pending)
-			want = ch->ch_pending;
-		if (evbuffer_reserve_space(out, (ev_ssize_t)want, &vec, 1) < 1)
-			break;
-		n = ssh_channel_read_nonblocking(ch->ch_ssh, vec.iov_base,
-		    (uint32_t)want, 0);
-		if (n <= 0) {
-			ch->ch_pending = 0;
-			break;
-		}
-		vec.iov_len = (size_t)n;
-		evbuffer_commit_space(out, &vec, 1);
-		ch->ch_pending -= (size_t)n;
-		ch->ch_bytes_in += (uint64_t)n;
-	}
+	if (ch->ch_pending == 0 || ch->ch_out == HALF_CLOSED ||
+	    evbuffer_get_length(out) > CHANNEL_OUT_LOWAT)
+		return;
+	if (evbuffer_reserve_space(out, (ev_ssize_t)ch->ch_pending, &vec,
+	    1) < 1)
+		return;
+	n = ssh_channel_read_nonblocking(ch->ch_ssh, vec.iov_base,
+	    (uint32_t)ch->ch_pending, 0);
+	ch->ch_pending = 0;
+	if (n <= 0)
+		return;
+	vec.iov_len = (size_t)n;
+	evbuffer_commit_space(out, &vec, 1);
+	ch->ch_bytes_in += (uint64_t)n;
 }
 
 static void
@@ -492,6 +495,17 @@ channel_on_data(ssh_session session, ssh_channel channel, void *data,
 	struct evbuffer *out;
 	size_t queued, take;
 
+	if (len > CHANNEL_PEER_BUFFER_MAX) {
+		/*
+		 * libssh 0.10 buffers data beyond our window instead of
+		 * refusing it: only a client ignoring the window gets here.
+		 */
+		log_info("channel %d: peer ignored channel window (%u bytes "
+		    "buffered)", ch->ch_id, len);
+		ch->ch_session->s_dropped = 1;
+		ch->ch_session->s_state = SESSION_DEAD;
+		return (int)len;
+	}
 	if (is_stderr || ch->ch_out != HALF_OPEN)
 		return (int)len;	/* dropped, but credited back */
 	out = bufferevent_get_output(ch->ch_bev);

@@ -20,6 +20,8 @@ struct session;
  * more from libssh (and so stop the window from growing).
  */
 #define CHANNEL_OUT_HIWAT	(256 * 1024)
+/* Below this, what libssh still holds is pulled into the target's queue. */
+#define CHANNEL_OUT_LOWAT	(64 * 1024)
 /* Largest single read from a target socket. */
 #define CHANNEL_READ_MAX	(64 * 1024)
 

@@ -107,11 +107,8 @@ hostkey_prepare(const struct config *cf, int check_only, char **paths,
 		}
 		paths[n++] = xstrdup(cf->c_hostkeys[i]);
 	}
-	if (cf->c_nhostkeys > 0) {
-		if (n == 0)
-			log_error("sshd: no hostkeys available -- exiting.");
+	if (cf->c_nhostkeys > 0)
 		return n > 0 ? n : -1;
-	}
 	snprintf(path, sizeof(path), "%s/%s", cf->c_state_dir,
 	    HOSTKEY_DEFAULT_NAME);
 	if (!check_only && (hostkey_mkdirs(cf->c_state_dir) == -1 ||
@@ -170,7 +167,7 @@ int
 hostkey_demo_setup(const struct config *cf, char *const *hostkeys,
     int nhostkeys, const char *host, int port)
 {
-	char key[4096], path[4096], text[16384];
+	char key[4096], path[4096 + 32], text[16384];
 	char *pub = NULL, *hk;
 	size_t off = 0;
 	int i, rc = -1;

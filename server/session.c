@@ -35,6 +35,8 @@
 #include "str.h"
 #include "worker.h"
 
+#define SESSION_DISCON_PREFIX	"Received SSH_MSG_DISCONNECT: "
+
 /* Pump steps per readable event: 4 KiB each, then yield to others. */
 #define SESSION_PUMP_MAX	64
 
@@ -560,10 +562,24 @@ session_free(struct session *s)
 {
 	struct worker *w = s->s_worker;
 	struct channel *ch;
+	const char *err;
 	char rid[256];
 
 	session_remote_id(s, rid, sizeof(rid));
-	if (!s->s_dropped)
+	if (!s->s_dropped && s->s_ssh != NULL &&
+	    strncmp((err = ssh_get_error(s->s_ssh)), SESSION_DISCON_PREFIX,
+	    strlen(SESSION_DISCON_PREFIX)) == 0) {
+		/*
+		 * libssh keeps the peer's DISCONNECT only as its error text,
+		 * "Received SSH_MSG_DISCONNECT: 11:disconnected by user".
+		 */
+		log_info("Received disconnect from %s port %d:%.400s%s",
+		    s->s_peer, s->s_peer_port,
+		    err + strlen(SESSION_DISCON_PREFIX),
+		    s->s_user ? "" : " [preauth]");
+		log_info("Disconnected from %s%s", rid,
+		    s->s_user ? "" : " [preauth]");
+	} else if (!s->s_dropped)
 		log_info("Connection closed by %s%s", rid,
 		    s->s_user ? "" : " [preauth]");
 	while ((ch = TAILQ_FIRST(&s->s_channels)) != NULL)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds with warnings as errors, runs every test,
+# then builds again under AddressSanitizer and UndefinedBehaviorSanitizer and
+# runs every test again.  This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packaging/install-deps.sh --test
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
+
+run_suite() {
+	local dir=$1; shift
+	[ -d "$dir" ] || meson setup "$dir" -Dwerror=true "$@" >/dev/null
+	ninja -C "$dir"
+	meson test -C "$dir" --print-errorlogs --num-processes 2 \
+		${JG_TEST_ARGS:-}
+}
+
+run_suite build-test
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+	-Dc_args=-fno-sanitize-recover=all
+echo "all tests passed (plain and ASan/UBSan builds)"
