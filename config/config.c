@@ -1,0 +1,820 @@
+/*
+ * config.c: reading jumpgate's configuration in sshd_config syntax.
+ *
+ * Operators are expected to start from an sshd_config they already have,
+ * so every sshd keyword is known here and falls in one of three groups:
+ * the few that jumpgate implements, those that mean nothing to a daemon
+ * that only forwards TCP (accepted, noted once at debug level), and those
+ * that restrict who may log in or where they may connect.  The last group
+ * is refused outright until jumpgate enforces it: silently dropping a
+ * restriction would leave an operator believing it is in force.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "config.h"
+#include "log.h"
+#include "str.h"
+
+enum config_kind {
+	CK_PORT,
+	CK_LISTEN,
+	CK_HOSTKEY,
+	CK_AKFILE,
+	CK_LOGLEVEL,
+	CK_FACILITY,
+	CK_PIDFILE,
+	CK_GRACE,
+	CK_MAXAUTH,
+	CK_MAXSTARTUPS,
+	CK_STATEDIR,
+	CK_WORKERS,
+	CK_DEMO,
+	CK_IGNORE,	/* harmless whatever its value */
+	CK_REFUSE,	/* a restriction jumpgate does not enforce */
+	CK_REFUSE_UNLESS,	/* refused unless its value restricts nothing */
+};
+
+struct config_keyword {
+	const char		*ck_name;
+	enum config_kind	 ck_kind;
+	/* CK_REFUSE_UNLESS: the values (space-separated) that are no-ops. */
+	const char		*ck_harmless;
+};
+
+#define IGN(name)	{ name, CK_IGNORE, NULL }
+
+static const struct config_keyword config_keywords[] = {
+	{ "Port", CK_PORT, NULL },
+	{ "ListenAddress", CK_LISTEN, NULL },
+	{ "HostKey", CK_HOSTKEY, NULL },
+	{ "HostDSAKey", CK_HOSTKEY, NULL },	/* sshd's old alias */
+	{ "AuthorizedKeysFile", CK_AKFILE, NULL },
+	{ "LogLevel", CK_LOGLEVEL, NULL },
+	{ "SyslogFacility", CK_FACILITY, NULL },
+	{ "PidFile", CK_PIDFILE, NULL },
+	{ "LoginGraceTime", CK_GRACE, NULL },
+	{ "MaxAuthTries", CK_MAXAUTH, NULL },
+	{ "MaxStartups", CK_MAXSTARTUPS, NULL },
+	{ "StateDirectory", CK_STATEDIR, NULL },
+	{ "Workers", CK_WORKERS, NULL },
+	{ "JumpgateDemo", CK_DEMO, NULL },
+
+	/*
+	 * Restrictions.  Each one narrows who may log in or where a
+	 * forwarded connection may go; until the policy code enforces
+	 * them, a config that uses them must not load.
+	 */
+	{ "PermitOpen", CK_REFUSE, NULL },
+	{ "AllowTcpForwarding", CK_REFUSE, NULL },
+	{ "DisableForwarding", CK_REFUSE, NULL },
+	{ "PermitListen", CK_REFUSE, NULL },
+	{ "Match", CK_REFUSE, NULL },
+	{ "Include", CK_REFUSE, NULL },
+	{ "AllowUsers", CK_REFUSE, NULL },
+	{ "DenyUsers", CK_REFUSE, NULL },
+	{ "AllowGroups", CK_REFUSE, NULL },
+	{ "DenyGroups", CK_REFUSE, NULL },
+	{ "AuthorizedKeysCommand", CK_REFUSE, NULL },
+	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
+	{ "RequiredRSASize", CK_REFUSE, NULL },
+	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
+	{ "AuthenticationMethods", CK_REFUSE_UNLESS, "any" },
+	{ "PermitRootLogin", CK_REFUSE_UNLESS,
+	    "yes prohibit-password without-password" },
+	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
+	{ "DSAAuthentication", CK_REFUSE_UNLESS, "yes" },
+	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
+	{ "AddressFamily", CK_REFUSE_UNLESS, "any" },
+	{ "RefuseConnection", CK_REFUSE_UNLESS, "no" },
+
+	/* Sessions, shells, terminals, X11, agents: nothing to do here. */
+	IGN("AcceptEnv"), IGN("AllowAgentForwarding"),
+	IGN("AllowStreamLocalForwarding"), IGN("Banner"),
+	IGN("ChrootDirectory"), IGN("DebianBanner"), IGN("ExposeAuthInfo"),
+	IGN("ForceCommand"), IGN("GatewayPorts"), IGN("MaxSessions"),
+	IGN("PermitTTY"), IGN("PermitTunnel"), IGN("PermitUserEnvironment"),
+	IGN("PermitUserRC"), IGN("PrintLastLog"), IGN("PrintMotd"),
+	IGN("SetEnv"), IGN("StreamLocalBindMask"),
+	IGN("StreamLocalBindUnlink"), IGN("Subsystem"),
+	IGN("X11DisplayOffset"), IGN("X11Forwarding"), IGN("X11UseLocalhost"),
+	IGN("XAuthLocation"),
+	/* Authentication methods jumpgate never offers. */
+	IGN("AuthorizedKeysCommandUser"), IGN("AuthorizedPrincipalsCommand"),
+	IGN("AuthorizedPrincipalsCommandUser"),
+	IGN("AuthorizedPrincipalsFile"),
+	IGN("ChallengeResponseAuthentication"), IGN("GSSAPIAuthentication"),
+	IGN("GSSAPICleanupCredentials"), IGN("GSSAPIDelegateCredentials"),
+	IGN("GSSAPIKexAlgorithms"), IGN("GSSAPIKeyExchange"),
+	IGN("GSSAPIStoreCredentialsOnRekey"), IGN("GSSAPIStrictAcceptorCheck"),
+	IGN("HostbasedAcceptedAlgorithms"), IGN("HostbasedAcceptedKeyTypes"),
+	IGN("HostbasedAuthentication"), IGN("HostbasedUsesNameFromPacketOnly"),
+	IGN("IgnoreRhosts"), IGN("IgnoreUserKnownHosts"),
+	IGN("KbdInteractiveAuthentication"), IGN("KerberosAuthentication"),
+	IGN("KerberosGetAFSToken"), IGN("KerberosOrLocalPasswd"),
+	IGN("KerberosTicketCleanup"), IGN("PAMServiceName"),
+	IGN("PasswordAuthentication"), IGN("PermitEmptyPasswords"),
+	IGN("SKeyAuthentication"), IGN("UsePAM"),
+	/* Transport and crypto tuning: libssh's own defaults apply. */
+	IGN("CASignatureAlgorithms"), IGN("Ciphers"), IGN("Compression"),
+	IGN("FingerprintHash"), IGN("HostCertificate"), IGN("HostKeyAgent"),
+	IGN("HostKeyAlgorithms"), IGN("IPQoS"), IGN("KexAlgorithms"),
+	IGN("MACs"), IGN("ModuliFile"), IGN("PubkeyAcceptedAlgorithms"),
+	IGN("PubkeyAcceptedKeyTypes"), IGN("RekeyLimit"),
+	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
+	/* Liveness, rate limits and process layout. */
+	IGN("ChannelTimeout"), IGN("ClientAliveCountMax"),
+	IGN("ClientAliveInterval"), IGN("KeepAlive"), IGN("LogVerbose"),
+	IGN("PerSourceMaxStartups"), IGN("PerSourceNetBlockSize"),
+	IGN("PerSourcePenalties"), IGN("PerSourcePenaltyExemptList"),
+	IGN("RDomain"), IGN("SshdAuthPath"), IGN("SshdSessionPath"),
+	IGN("StrictModes"), IGN("TCPKeepAlive"),
+	IGN("UnusedConnectionTimeout"), IGN("UseDNS"),
+	/* Options sshd itself only accepts as deprecated. */
+	IGN("AFSTokenPassing"), IGN("AuthorizedKeysFile2"), IGN("CheckMail"),
+	IGN("KerberosTgtPassing"), IGN("KeyRegenerationInterval"),
+	IGN("PAMAuthenticationViaKbdInt"), IGN("Protocol"),
+	IGN("ReverseMappingCheck"), IGN("RhostsAuthentication"),
+	IGN("RhostsRSAAuthentication"), IGN("RSAAuthentication"),
+	IGN("ServerKeyBits"), IGN("UseLogin"), IGN("UsePrivilegeSeparation"),
+	IGN("VerifyReverseMapping"),
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Which ignored keywords were already noted during this load. */
+static unsigned char config_noted[NITEMS(config_keywords)];
+
+/* Where we are, for error text. */
+struct config_ctx {
+	const char	*cx_name;
+	int		 cx_line;
+	const char	*cx_keyword;	/* as written */
+	char		*cx_err;
+	size_t		 cx_errlen;
+};
+
+static int	config_fail(struct config_ctx *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	config_split(const char *, char ***, int *);
+static void	config_argv_free(char **, int);
+static const struct config_keyword *config_lookup(const char *);
+static int	config_harmless(const struct config_keyword *, char **, int);
+static int	config_one_arg(struct config_ctx *, char **, int);
+static char	*config_abspath(const char *);
+static int	config_convtime(const char *);
+static int	config_maxstartups(const char *, int *);
+static int	config_check_akfile(struct config_ctx *, const char *);
+static int	config_apply(struct config *, struct config_ctx *,
+		    const struct config_keyword *, char **, int);
+
+void
+config_init(struct config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->c_log_level = -1;
+	cf->c_syslog_facility = -1;
+	cf->c_login_grace = -1;
+	cf->c_max_auth_tries = -1;
+	cf->c_max_startups = -1;
+	cf->c_workers = -1;
+	cf->c_demo = -1;
+	memset(config_noted, 0, sizeof(config_noted));
+}
+
+/* Writes "NAME:LINE: message" into the caller's buffer; returns -1. */
+static int
+config_fail(struct config_ctx *cx, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(cx->cx_err, cx->cx_errlen, "%s:%d: %s", cx->cx_name,
+	    cx->cx_line, msg);
+	return -1;
+}
+
+/*
+ * Splits the arguments the way sshd does (argv_split): blanks separate,
+ * single or double quotes group, a backslash escapes a quote, a backslash
+ * or (outside quotes) a space, and a '#' starting a word ends the line.
+ * Returns -1 on an unterminated quote.
+ */
+static int
+config_split(const char *s, char ***avp, int *acp)
+{
+	char **av = NULL, *arg;
+	int ac = 0, quote;
+	size_t i = 0, j;
+
+	for (;;) {
+		while (s[i] == ' ' || s[i] == '\t')
+			i++;
+		if (s[i] == '\0' || s[i] == '#')
+			break;
+		av = xreallocarray(av, (size_t)ac + 1, sizeof(*av));
+		arg = av[ac++] = xmalloc(strlen(s + i) + 1);
+		quote = 0;
+		for (j = 0; s[i] != '\0'; i++) {
+			if (s[i] == '\\' && (s[i + 1] == '\'' ||
+			    s[i + 1] == '"' || s[i + 1] == '\\' ||
+			    (quote == 0 && s[i + 1] == ' ')))
+				arg[j++] = s[++i];
+			else if (quote == 0 && (s[i] == ' ' || s[i] == '\t'))
+				break;
+			else if (quote == 0 && (s[i] == '"' || s[i] == '\''))
+				quote = s[i];
+			else if (quote != 0 && s[i] == quote)
+				quote = 0;
+			else
+				arg[j++] = s[i];
+		}
+		arg[j] = '\0';
+		if (quote != 0) {
+			config_argv_free(av, ac);
+			return -1;
+		}
+	}
+	*avp = av;
+	*acp = ac;
+	return 0;
+}
+
+static void
+config_argv_free(char **av, int ac)
+{
+	int i;
+
+	for (i = 0; i < ac; i++)
+		free(av[i]);
+	free(av);
+}
+
+static const struct config_keyword *
+config_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(config_keywords); i++)
+		if (strcasecmp(name, config_keywords[i].ck_name) == 0)
+			return &config_keywords[i];
+	return NULL;
+}
+
+/* 1 when a CK_REFUSE_UNLESS keyword has exactly one harmless value. */
+static int
+config_harmless(const struct config_keyword *ck, char **av, int ac)
+{
+	const char *p = ck->ck_harmless;
+	size_t n, len;
+
+	if (ac != 1)
+		return 0;
+	len = strlen(av[0]);
+	while (*p != '\0') {
+		n = strcspn(p, " ");
+		if (n == len && strncasecmp(p, av[0], n) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+/* Most keywords take exactly one non-empty argument. */
+static int
+config_one_arg(struct config_ctx *cx, char **av, int ac)
+{
+	if (ac == 0 || av[0][0] == '\0')
+		return config_fail(cx, "%s: missing argument", cx->cx_keyword);
+	if (ac > 1)
+		return config_fail(cx, "%s: extra arguments at end of line",
+		    cx->cx_keyword);
+	return 0;
+}
+
+/*
+ * Like sshd, anchor a relative path at the directory the daemon was
+ * started from: it will chdir("/") later and the meaning must not change.
+ */
+static char *
+config_abspath(const char *path)
+{
+	char cwd[PATH_MAX], *out;
+	size_t len;
+
+	if (path[0] == '/' || strcasecmp(path, "none") == 0 ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(path);
+	len = strlen(cwd) + strlen(path) + 2;
+	out = xmalloc(len);
+	snprintf(out, len, "%s/%s", cwd, path);
+	return out;
+}
+
+/*
+ * sshd's time format: a sequence of numbers each followed by s, m, h, d
+ * or w (none means seconds, and seconds may appear only once).  Returns
+ * the total in seconds, or -1.
+ */
+static int
+config_convtime(const char *s)
+{
+	long long total = 0, val, mult;
+	int seen_seconds = 0;
+	const char *p = s;
+
+	if (*p == '\0')
+		return -1;
+	while (*p != '\0') {
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (val = 0; *p >= '0' && *p <= '9'; p++) {
+			val = val * 10 + (*p - '0');
+			if (val > INT_MAX)
+				return -1;
+		}
+		switch (*p) {
+		case '\0':
+		case 's': case 'S':
+			if (seen_seconds++)
+				return -1;
+			mult = 1;
+			break;
+		case 'm': case 'M': mult = 60; break;
+		case 'h': case 'H': mult = 60 * 60; break;
+		case 'd': case 'D': mult = 24 * 60 * 60; break;
+		case 'w': case 'W': mult = 7 * 24 * 60 * 60; break;
+		default:
+			return -1;
+		}
+		total += val * mult;
+		if (total > INT_MAX)
+			return -1;
+		if (*p != '\0')
+			p++;
+	}
+	return (int)total;
+}
+
+/*
+ * MaxStartups is "full" or sshd's "start:rate:full".  jumpgate refuses
+ * over-limit connections outright, so only "full" is kept.
+ */
+static int
+config_maxstartups(const char *s, int *full)
+{
+	char buf[64], *rate, *last;
+	long start, r, f;
+
+	if (str_lcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if ((rate = strchr(buf, ':')) == NULL) {
+		if (str_to_long(buf, 1, INT_MAX, &f) == -1)
+			return -1;
+		*full = (int)f;
+		return 0;
+	}
+	*rate++ = '\0';
+	if ((last = strchr(rate, ':')) == NULL)
+		return -1;
+	*last++ = '\0';
+	if (str_to_long(buf, 1, INT_MAX, &start) == -1 ||
+	    str_to_long(rate, 1, 100, &r) == -1 ||
+	    str_to_long(last, 1, INT_MAX, &f) == -1 || start > f)
+		return -1;
+	*full = (int)f;
+	return 0;
+}
+
+/* Checks an AuthorizedKeysFile pattern for what authkeys can expand. */
+static int
+config_check_akfile(struct config_ctx *cx, const char *arg)
+{
+	const char *p;
+
+	if (arg[0] == '~')
+		return config_fail(cx, "%s: \"~\" is not supported, use %%h",
+		    cx->cx_keyword);
+	for (p = arg; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] != '%' && p[1] != 'h' && p[1] != 'u')
+			return config_fail(cx, "%s: unknown token %%%c in "
+			    "\"%s\"", cx->cx_keyword, p[1] ? p[1] : ' ', arg);
+	}
+	return 0;
+}
+
+static int
+config_apply(struct config *cf, struct config_ctx *cx,
+    const struct config_keyword *ck, char **av, int ac)
+{
+	struct config_listen *cl;
+	const char *kw = cx->cx_keyword;
+	long v;
+	int i, n;
+
+	/* Every keyword handled here needs a value. */
+	if (ac == 0)
+		return config_fail(cx, "%s: missing argument", kw);
+
+	switch (ck->ck_kind) {
+	case CK_PORT:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (str_to_long(av[0], 1, 65535, &v) == -1)
+			return config_fail(cx, "%s: bad port number \"%s\"",
+			    kw, av[0]);
+		if (cf->c_nports >= CONFIG_MAX_PORTS)
+			return config_fail(cx, "%s: too many ports (max %d)",
+			    kw, CONFIG_MAX_PORTS);
+		cf->c_ports[cf->c_nports++] = (int)v;
+		break;
+	case CK_LISTEN:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (cf->c_nlisten >= CONFIG_MAX_LISTEN)
+			return config_fail(cx, "%s: too many addresses (max %d)",
+			    kw, CONFIG_MAX_LISTEN);
+		cl = &cf->c_listen[cf->c_nlisten];
+		if (addr_split_hostport(av[0], cl->cl_host,
+		    sizeof(cl->cl_host), &cl->cl_port) == -1)
+			return config_fail(cx, "%s: bad address \"%s\"", kw,
+			    av[0]);
+		cf->c_nlisten++;
+		break;
+	case CK_HOSTKEY:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (cf->c_nhostkeys >= CONFIG_MAX_HOSTKEYS)
+			return config_fail(cx, "%s: too many host keys (max %d)",
+			    kw, CONFIG_MAX_HOSTKEYS);
+		cf->c_hostkeys[cf->c_nhostkeys++] = config_abspath(av[0]);
+		break;
+	case CK_AKFILE:
+		if (ac > CONFIG_MAX_AKFILES)
+			return config_fail(cx, "%s: too many files (max %d)",
+			    kw, CONFIG_MAX_AKFILES);
+		for (i = 0; i < ac; i++) {
+			if (av[i][0] == '\0')
+				return config_fail(cx, "%s: empty argument", kw);
+			if (strcasecmp(av[i], "none") == 0 && ac > 1)
+				return config_fail(cx, "%s: \"none\" argument "
+				    "must appear alone", kw);
+			if (config_check_akfile(cx, av[i]) == -1)
+				return -1;
+		}
+		/* Checked above even when unused, as sshd does. */
+		if (cf->c_nakfiles > 0)
+			break;
+		for (i = 0; i < ac; i++)
+			cf->c_akfiles[i] = xstrdup(av[i]);
+		cf->c_nakfiles = ac;
+		break;
+	case CK_LOGLEVEL:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if ((n = log_level_parse(av[0])) == -1)
+			return config_fail(cx, "%s: unsupported log level "
+			    "\"%s\"", kw, av[0]);
+		if (cf->c_log_level == -1)
+			cf->c_log_level = n;
+		break;
+	case CK_FACILITY:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if ((n = log_facility_parse(av[0])) == -1)
+			return config_fail(cx, "%s: unsupported log facility "
+			    "\"%s\"", kw, av[0]);
+		if (cf->c_syslog_facility == -1)
+			cf->c_syslog_facility = n;
+		break;
+	case CK_PIDFILE:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (cf->c_pidfile == NULL)
+			cf->c_pidfile = config_abspath(av[0]);
+		break;
+	case CK_STATEDIR:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (cf->c_state_dir == NULL)
+			cf->c_state_dir = config_abspath(av[0]);
+		break;
+	case CK_GRACE:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if ((n = config_convtime(av[0])) == -1)
+			return config_fail(cx, "%s: invalid time value \"%s\"",
+			    kw, av[0]);
+		if (cf->c_login_grace == -1)
+			cf->c_login_grace = n;
+		break;
+	case CK_MAXAUTH:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (str_to_long(av[0], 0, INT_MAX, &v) == -1)
+			return config_fail(cx, "%s: bad number \"%s\"", kw,
+			    av[0]);
+		if (cf->c_max_auth_tries == -1)
+			cf->c_max_auth_tries = (int)v;
+		break;
+	case CK_MAXSTARTUPS:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (config_maxstartups(av[0], &n) == -1)
+			return config_fail(cx, "%s: invalid spec \"%s\"", kw,
+			    av[0]);
+		if (cf->c_max_startups == -1)
+			cf->c_max_startups = n;
+		break;
+	case CK_WORKERS:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (str_to_long(av[0], 0, 256, &v) == -1)
+			return config_fail(cx, "%s: bad number \"%s\" "
+			    "(0 to 256, 0 = one per core)", kw, av[0]);
+		if (cf->c_workers == -1)
+			cf->c_workers = (int)v;
+		break;
+	case CK_DEMO:
+		if (config_one_arg(cx, av, ac) == -1)
+			return -1;
+		if (strcasecmp(av[0], "yes") == 0)
+			n = 1;
+		else if (strcasecmp(av[0], "no") == 0)
+			n = 0;
+		else
+			return config_fail(cx, "%s: unsupported option \"%s\" "
+			    "(yes or no)", kw, av[0]);
+		if (cf->c_demo == -1)
+			cf->c_demo = n;
+		break;
+	case CK_IGNORE:
+	case CK_REFUSE:
+	case CK_REFUSE_UNLESS:
+		break;	/* dealt with by the caller */
+	}
+	return 0;
+}
+
+int
+config_parse_line(struct config *cf, const char *line, const char *name,
+    int lineno, char *err, size_t errlen)
+{
+	const struct config_keyword *ck;
+	struct config_ctx cx;
+	char *copy, *p, *kw, **av = NULL;
+	size_t len, idx;
+	int ac = 0, ret = -1;
+	char term;
+
+	copy = xstrdup(line);
+	len = strlen(copy);
+	while (len > 0 && strchr(" \t\r\n\f", copy[len - 1]) != NULL)
+		copy[--len] = '\0';
+	p = copy + strspn(copy, " \t");
+	if (*p == '\0' || *p == '#') {
+		ret = 0;
+		goto done;
+	}
+
+	/* The keyword ends at a blank or at '=' ("Port=22", "Port = 22"). */
+	kw = p;
+	p += strcspn(p, " \t=");
+	if ((term = *p) != '\0') {
+		*p++ = '\0';
+		p += strspn(p, " \t");
+		/* Only one '=' may separate, as in sshd's strdelim(). */
+		if (*p == '=' && term != '=')
+			p++;
+	}
+	cx.cx_name = name;
+	cx.cx_line = lineno;
+	cx.cx_keyword = kw;
+	cx.cx_err = err;
+	cx.cx_errlen = errlen;
+
+	if ((ck = config_lookup(kw)) == NULL) {
+		config_fail(&cx, "Bad configuration option: %s", kw);
+		goto done;
+	}
+	if (config_split(p, &av, &ac) == -1) {
+		config_fail(&cx, "%s: invalid quotes", kw);
+		goto done;
+	}
+
+	switch (ck->ck_kind) {
+	case CK_REFUSE:
+		config_fail(&cx, "Unsupported option %s: jumpgate does not "
+		    "enforce it yet", kw);
+		goto done;
+	case CK_REFUSE_UNLESS:
+		if (ac == 0) {
+			config_fail(&cx, "%s: missing argument", kw);
+			goto done;
+		}
+		if (!config_harmless(ck, av, ac)) {
+			config_fail(&cx, "Unsupported option %s %s: jumpgate "
+			    "does not enforce it yet", kw, av[0]);
+			goto done;
+		}
+		/* FALLTHROUGH */
+	case CK_IGNORE:
+		if (ac == 0) {
+			config_fail(&cx, "%s: missing argument", kw);
+			goto done;
+		}
+		idx = (size_t)(ck - config_keywords);
+		if (!config_noted[idx]) {
+			config_noted[idx] = 1;
+			log_debug("%s:%d: ignoring %s: no meaning for a "
+			    "forwarding-only daemon", name, lineno,
+			    ck->ck_name);
+		}
+		break;
+	default:
+		if (config_apply(cf, &cx, ck, av, ac) == -1)
+			goto done;
+		break;
+	}
+	ret = 0;
+done:
+	config_argv_free(av, ac);
+	free(copy);
+	return ret;
+}
+
+int
+config_load_file(struct config *cf, const char *path, char *err,
+    size_t errlen)
+{
+	FILE *fp;
+	char *line = NULL;
+	size_t linesize = 0;
+	int lineno = 0, ret = 0;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &linesize, fp) != -1) {
+		lineno++;
+		if (config_parse_line(cf, line, path, lineno, err,
+		    errlen) == -1) {
+			ret = -1;
+			goto done;
+		}
+	}
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = -1;
+	}
+done:
+	free(line);
+	fclose(fp);
+	return ret;
+}
+
+int
+config_load_string(struct config *cf, const char *text, const char *name,
+    char *err, size_t errlen)
+{
+	const char *p = text, *nl;
+	char *line;
+	size_t len;
+	int lineno = 0, r;
+
+	while (*p != '\0') {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		line = xmalloc(len + 1);
+		memcpy(line, p, len);
+		line[len] = '\0';
+		r = config_parse_line(cf, line, name, ++lineno, err, errlen);
+		free(line);
+		if (r == -1)
+			return -1;
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	return 0;
+}
+
+int
+config_apply_option(struct config *cf, const char *opt, char *err,
+    size_t errlen)
+{
+	/* sshd reports -o problems as "command-line line 0". */
+	return config_parse_line(cf, opt, "command-line", 0, err, errlen);
+}
+
+void
+config_finalize(struct config *cf)
+{
+	if (cf->c_nports == 0)
+		cf->c_ports[cf->c_nports++] = 22;
+	if (cf->c_nlisten == 0) {
+		str_lcpy(cf->c_listen[0].cl_host, "0.0.0.0",
+		    sizeof(cf->c_listen[0].cl_host));
+		cf->c_listen[0].cl_port = 0;
+		str_lcpy(cf->c_listen[1].cl_host, "::",
+		    sizeof(cf->c_listen[1].cl_host));
+		cf->c_listen[1].cl_port = 0;
+		cf->c_nlisten = 2;
+	}
+	if (cf->c_nakfiles == 0) {
+		cf->c_akfiles[0] = xstrdup(".ssh/authorized_keys");
+		cf->c_akfiles[1] = xstrdup(".ssh/authorized_keys2");
+		cf->c_nakfiles = 2;
+	}
+	if (cf->c_log_level == -1)
+		cf->c_log_level = LOG_LVL_INFO;
+	if (cf->c_syslog_facility == -1)
+		cf->c_syslog_facility = LOG_AUTH;
+	if (cf->c_pidfile == NULL)
+		cf->c_pidfile = xstrdup("/run/jumpgate.pid");
+	if (cf->c_state_dir == NULL)
+		cf->c_state_dir = xstrdup("/var/lib/jumpgate");
+	if (cf->c_login_grace == -1)
+		cf->c_login_grace = 120;
+	if (cf->c_max_auth_tries == -1)
+		cf->c_max_auth_tries = 6;
+	if (cf->c_max_startups == -1)
+		cf->c_max_startups = 100;
+	if (cf->c_workers == -1)
+		cf->c_workers = 0;
+	if (cf->c_demo == -1)
+		cf->c_demo = 0;
+}
+
+static void
+config_dump_listen(const struct config_listen *cl, int port, int fd)
+{
+	if (strchr(cl->cl_host, ':') != NULL)
+		dprintf(fd, "listenaddress [%s]:%d\n", cl->cl_host, port);
+	else
+		dprintf(fd, "listenaddress %s:%d\n", cl->cl_host, port);
+}
+
+void
+config_dump(const struct config *cf, int fd)
+{
+	int i, j;
+
+	for (i = 0; i < cf->c_nports; i++)
+		dprintf(fd, "port %d\n", cf->c_ports[i]);
+	/* As sshd -T: an address without its own port is listed per Port. */
+	for (i = 0; i < cf->c_nlisten; i++) {
+		if (cf->c_listen[i].cl_port != 0)
+			config_dump_listen(&cf->c_listen[i],
+			    cf->c_listen[i].cl_port, fd);
+		else
+			for (j = 0; j < cf->c_nports; j++)
+				config_dump_listen(&cf->c_listen[i],
+				    cf->c_ports[j], fd);
+	}
+	for (i = 0; i < cf->c_nhostkeys; i++)
+		dprintf(fd, "hostkey %s\n", cf->c_hostkeys[i]);
+	dprintf(fd, "authorizedkeysfile");
+	for (i = 0; i < cf->c_nakfiles; i++)
+		dprintf(fd, " %s", cf->c_akfiles[i]);
+	dprintf(fd, "\n");
+	dprintf(fd, "loglevel %s\n", log_level_name(cf->c_log_level));
+	dprintf(fd, "syslogfacility %s\n",
+	    log_facility_name(cf->c_syslog_facility));
+	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
+	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
+	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
+	dprintf(fd, "maxstartups %d\n", cf->c_max_startups);
+	dprintf(fd, "statedirectory %s\n",
+	    cf->c_state_dir ? cf->c_state_dir : "none");
+	dprintf(fd, "workers %d\n", cf->c_workers);
+	dprintf(fd, "jumpgatedemo %s\n", cf->c_demo == 1 ? "yes" : "no");
+}
+
+void
+config_free(struct config *cf)
+{
+	int i;
+
+	for (i = 0; i < cf->c_nhostkeys; i++)
+		free(cf->c_hostkeys[i]);
+	for (i = 0; i < cf->c_nakfiles; i++)
+		free(cf->c_akfiles[i]);
+	free(cf->c_pidfile);
+	free(cf->c_state_dir);
+	cf->c_nhostkeys = cf->c_nakfiles = 0;
+	cf->c_pidfile = cf->c_state_dir = NULL;
+}

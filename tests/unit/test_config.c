@@ -1,0 +1,767 @@
+/*
+ * test_config.c: the sshd_config-syntax reader.
+ *
+ * Beyond each keyword, these pin down the rules an operator relies on
+ * when reusing an sshd_config: first value wins, -o beats the file,
+ * errors name file:line, and a restriction jumpgate cannot enforce stops
+ * the load instead of being dropped.
+ */
+#include <sys/socket.h>
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "log.h"
+#include "testutil.h"
+
+/* Loads text as "test.conf"; returns the result, err gets the message. */
+static int
+load(struct config *cf, const char *text, char *err)
+{
+	err[0] = '\0';
+	return config_load_string(cf, text, "test.conf", err, CONFIG_ERR_MAX);
+}
+
+/* text must fail with exactly want. */
+static void
+check_error(const char *text, const char *want)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	if (load(&cf, text, err) != -1)
+		fail_msg("accepted: %s", text);
+	assert_string_equal(err, want);
+	config_free(&cf);
+}
+
+/* text must load. */
+static void
+check_ok(const char *text)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	if (load(&cf, text, err) != 0)
+		fail_msg("rejected: %s: %s", text, err);
+	config_free(&cf);
+}
+
+static void
+test_init_is_unset(void **state)
+{
+	struct config cf;
+
+	config_init(&cf);
+	assert_int_equal(cf.c_nports, 0);
+	assert_int_equal(cf.c_nlisten, 0);
+	assert_int_equal(cf.c_log_level, -1);
+	assert_int_equal(cf.c_syslog_facility, -1);
+	assert_int_equal(cf.c_login_grace, -1);
+	assert_int_equal(cf.c_max_auth_tries, -1);
+	assert_int_equal(cf.c_max_startups, -1);
+	assert_int_equal(cf.c_workers, -1);
+	assert_int_equal(cf.c_demo, -1);
+	assert_null(cf.c_pidfile);
+	assert_null(cf.c_state_dir);
+	config_free(&cf);
+}
+
+static void
+test_every_keyword(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "Port 2222\n"
+	    "ListenAddress 127.0.0.1\n"
+	    "HostKey /etc/jumpgate/ssh_host_ed25519_key\n"
+	    "AuthorizedKeysFile /etc/jumpgate/keys/%u .ssh/authorized_keys\n"
+	    "LogLevel VERBOSE\n"
+	    "SyslogFacility LOCAL3\n"
+	    "PidFile /run/jg.pid\n"
+	    "LoginGraceTime 1m30s\n"
+	    "MaxAuthTries 3\n"
+	    "MaxStartups 10:30:60\n"
+	    "StateDirectory /var/lib/jg\n"
+	    "Workers 4\n"
+	    "JumpgateDemo yes\n", err), 0);
+	assert_int_equal(cf.c_nports, 1);
+	assert_int_equal(cf.c_ports[0], 2222);
+	assert_int_equal(cf.c_nlisten, 1);
+	assert_string_equal(cf.c_listen[0].cl_host, "127.0.0.1");
+	assert_int_equal(cf.c_listen[0].cl_port, 0);
+	assert_int_equal(cf.c_nhostkeys, 1);
+	assert_string_equal(cf.c_hostkeys[0],
+	    "/etc/jumpgate/ssh_host_ed25519_key");
+	assert_int_equal(cf.c_nakfiles, 2);
+	assert_string_equal(cf.c_akfiles[0], "/etc/jumpgate/keys/%u");
+	assert_string_equal(cf.c_akfiles[1], ".ssh/authorized_keys");
+	assert_int_equal(cf.c_log_level, LOG_LVL_VERBOSE);
+	assert_int_equal(cf.c_syslog_facility, LOG_LOCAL3);
+	assert_string_equal(cf.c_pidfile, "/run/jg.pid");
+	assert_int_equal(cf.c_login_grace, 90);
+	assert_int_equal(cf.c_max_auth_tries, 3);
+	assert_int_equal(cf.c_max_startups, 60);
+	assert_string_equal(cf.c_state_dir, "/var/lib/jg");
+	assert_int_equal(cf.c_workers, 4);
+	assert_int_equal(cf.c_demo, 1);
+	config_free(&cf);
+}
+
+static void
+test_first_value_wins(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "LogLevel DEBUG2\nLogLevel ERROR\n"
+	    "SyslogFacility DAEMON\nSyslogFacility LOCAL0\n"
+	    "PidFile /a.pid\nPidFile /b.pid\n"
+	    "LoginGraceTime 10\nLoginGraceTime 20\n"
+	    "MaxAuthTries 2\nMaxAuthTries 9\n"
+	    "MaxStartups 5\nMaxStartups 7\n"
+	    "StateDirectory /s1\nStateDirectory /s2\n"
+	    "Workers 1\nWorkers 2\n"
+	    "JumpgateDemo no\nJumpgateDemo yes\n"
+	    "AuthorizedKeysFile /first/%u\nAuthorizedKeysFile /second/%u\n",
+	    err), 0);
+	assert_int_equal(cf.c_log_level, LOG_LVL_DEBUG2);
+	assert_int_equal(cf.c_syslog_facility, LOG_DAEMON);
+	assert_string_equal(cf.c_pidfile, "/a.pid");
+	assert_int_equal(cf.c_login_grace, 10);
+	assert_int_equal(cf.c_max_auth_tries, 2);
+	assert_int_equal(cf.c_max_startups, 5);
+	assert_string_equal(cf.c_state_dir, "/s1");
+	assert_int_equal(cf.c_workers, 1);
+	assert_int_equal(cf.c_demo, 0);
+	assert_int_equal(cf.c_nakfiles, 1);
+	assert_string_equal(cf.c_akfiles[0], "/first/%u");
+	config_free(&cf);
+}
+
+static void
+test_accumulation(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "Port 22\nPort 2222\n"
+	    "ListenAddress 127.0.0.1:2200\n"
+	    "ListenAddress [::1]:2201\n"
+	    "ListenAddress ::1\n"
+	    "ListenAddress [fe80::1]\n"
+	    "ListenAddress gw.example.org:22\n"
+	    "HostKey /k1\nHostKey /k2\n", err), 0);
+	assert_int_equal(cf.c_nports, 2);
+	assert_int_equal(cf.c_ports[0], 22);
+	assert_int_equal(cf.c_ports[1], 2222);
+	assert_int_equal(cf.c_nlisten, 5);
+	assert_string_equal(cf.c_listen[0].cl_host, "127.0.0.1");
+	assert_int_equal(cf.c_listen[0].cl_port, 2200);
+	assert_string_equal(cf.c_listen[1].cl_host, "::1");
+	assert_int_equal(cf.c_listen[1].cl_port, 2201);
+	assert_string_equal(cf.c_listen[2].cl_host, "::1");
+	assert_int_equal(cf.c_listen[2].cl_port, 0);
+	assert_string_equal(cf.c_listen[3].cl_host, "fe80::1");
+	assert_int_equal(cf.c_listen[3].cl_port, 0);
+	assert_string_equal(cf.c_listen[4].cl_host, "gw.example.org");
+	assert_int_equal(cf.c_listen[4].cl_port, 22);
+	assert_int_equal(cf.c_nhostkeys, 2);
+	assert_string_equal(cf.c_hostkeys[1], "/k2");
+	config_free(&cf);
+}
+
+static void
+test_syntax(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "# a comment\n"
+	    "\n"
+	    "   \t\n"
+	    "   # indented comment\n"
+	    "port 1\n"			/* keywords are case-insensitive */
+	    "PORT=2\n"			/* Keyword=value */
+	    "Port = 3\n"
+	    "Port =4\n"
+	    "\tPort\t5   # trailing comment\n"
+	    "Port 6\r\n"		/* CRLF */
+	    "HostKey \"/etc/my keys/host key\"\n"
+	    "HostKey '/single quoted'\n"
+	    "HostKey /back\\ slash\n"
+	    "HostKey \"/with \\\"quote\\\"\"\n"
+	    "AuthorizedKeysFile \"/a b/%u\" '/c d/%u' /e\n"
+	    "LogLevel=debug3\n", err), 0);
+	assert_int_equal(cf.c_nports, 6);
+	assert_int_equal(cf.c_ports[0], 1);
+	assert_int_equal(cf.c_ports[1], 2);
+	assert_int_equal(cf.c_ports[2], 3);
+	assert_int_equal(cf.c_ports[3], 4);
+	assert_int_equal(cf.c_ports[4], 5);
+	assert_int_equal(cf.c_ports[5], 6);
+	assert_string_equal(cf.c_hostkeys[0], "/etc/my keys/host key");
+	assert_string_equal(cf.c_hostkeys[1], "/single quoted");
+	assert_string_equal(cf.c_hostkeys[2], "/back slash");
+	assert_string_equal(cf.c_hostkeys[3], "/with \"quote\"");
+	assert_int_equal(cf.c_nakfiles, 3);
+	assert_string_equal(cf.c_akfiles[0], "/a b/%u");
+	assert_string_equal(cf.c_akfiles[1], "/c d/%u");
+	assert_string_equal(cf.c_akfiles[2], "/e");
+	assert_int_equal(cf.c_log_level, LOG_LVL_DEBUG3);
+	config_free(&cf);
+}
+
+static void
+test_unknown_keyword(void **state)
+{
+	check_error("Port 22\n\nFrobnicate yes\n",
+	    "test.conf:3: Bad configuration option: Frobnicate");
+	/* Only one '=' separates, as in sshd. */
+	check_error("Port==22\n", "test.conf:1: Port: bad port number "
+	    "\"=22\"");
+	/* A '#' inside a word does not start a comment (sshd agrees). */
+	check_error("Port 22#x\n", "test.conf:1: Port: bad port number "
+	    "\"22#x\"");
+}
+
+static void
+test_file_errors(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX + 64];
+	char *dir = tu_mkdtemp(), *path;
+
+	path = tu_write(dir, "jumpgate.conf", "# header\nPort 22\n"
+	    "UsePAM yes\nNoSuchThing 1\nPort 23\n");
+	config_init(&cf);
+	assert_int_equal(config_load_file(&cf, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:4: Bad configuration option: "
+	    "NoSuchThing", path);
+	assert_string_equal(err, want);
+	/* It stopped at the bad line. */
+	assert_int_equal(cf.c_nports, 1);
+	config_free(&cf);
+	free(path);
+
+	config_init(&cf);
+	assert_int_equal(config_load_file(&cf, "/nonexistent/jg.conf", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/jg.conf: No such file or "
+	    "directory");
+	config_free(&cf);
+
+	path = tu_write(dir, "good.conf", "Port 2022\nLogLevel QUIET\n");
+	config_init(&cf);
+	assert_int_equal(config_load_file(&cf, path, err, sizeof(err)), 0);
+	assert_int_equal(cf.c_ports[0], 2022);
+	assert_int_equal(cf.c_log_level, LOG_LVL_QUIET);
+	config_free(&cf);
+	free(path);
+	tu_rmtree(dir);
+}
+
+static void
+test_bad_values(void **state)
+{
+	check_error("Port 0\n", "test.conf:1: Port: bad port number \"0\"");
+	check_error("Port 65536\n",
+	    "test.conf:1: Port: bad port number \"65536\"");
+	check_error("Port ssh\n", "test.conf:1: Port: bad port number \"ssh\"");
+	check_error("ListenAddress [::1\n",
+	    "test.conf:1: ListenAddress: bad address \"[::1\"");
+	check_error("ListenAddress 127.0.0.1:0\n",
+	    "test.conf:1: ListenAddress: bad address \"127.0.0.1:0\"");
+	check_error("ListenAddress 10.0.0.1 rdomain 3\n",
+	    "test.conf:1: ListenAddress: extra arguments at end of line");
+	check_error("LogLevel LOUD\n",
+	    "test.conf:1: LogLevel: unsupported log level \"LOUD\"");
+	check_error("SyslogFacility KERN\n",
+	    "test.conf:1: SyslogFacility: unsupported log facility \"KERN\"");
+	check_error("LoginGraceTime 1x\n",
+	    "test.conf:1: LoginGraceTime: invalid time value \"1x\"");
+	check_error("LoginGraceTime 10s5\n",
+	    "test.conf:1: LoginGraceTime: invalid time value \"10s5\"");
+	check_error("LoginGraceTime -1\n",
+	    "test.conf:1: LoginGraceTime: invalid time value \"-1\"");
+	check_error("LoginGraceTime 1.5\n",
+	    "test.conf:1: LoginGraceTime: invalid time value \"1.5\"");
+	check_error("LoginGraceTime 99999999999\n",
+	    "test.conf:1: LoginGraceTime: invalid time value \"99999999999\"");
+	check_error("MaxAuthTries -1\n",
+	    "test.conf:1: MaxAuthTries: bad number \"-1\"");
+	check_error("MaxAuthTries many\n",
+	    "test.conf:1: MaxAuthTries: bad number \"many\"");
+	check_error("MaxStartups 0\n",
+	    "test.conf:1: MaxStartups: invalid spec \"0\"");
+	check_error("MaxStartups 10:0:100\n",
+	    "test.conf:1: MaxStartups: invalid spec \"10:0:100\"");
+	check_error("MaxStartups 10:101:100\n",
+	    "test.conf:1: MaxStartups: invalid spec \"10:101:100\"");
+	check_error("MaxStartups 50:30:10\n",
+	    "test.conf:1: MaxStartups: invalid spec \"50:30:10\"");
+	check_error("MaxStartups 10:30\n",
+	    "test.conf:1: MaxStartups: invalid spec \"10:30\"");
+	check_error("Workers 257\n", "test.conf:1: Workers: bad number \"257\" "
+	    "(0 to 256, 0 = one per core)");
+	check_error("JumpgateDemo maybe\n", "test.conf:1: JumpgateDemo: "
+	    "unsupported option \"maybe\" (yes or no)");
+	check_error("AuthorizedKeysFile none /x\n", "test.conf:1: "
+	    "AuthorizedKeysFile: \"none\" argument must appear alone");
+	check_error("AuthorizedKeysFile /keys/%U\n", "test.conf:1: "
+	    "AuthorizedKeysFile: unknown token %U in \"/keys/%U\"");
+	check_error("AuthorizedKeysFile ~/.ssh/authorized_keys\n",
+	    "test.conf:1: AuthorizedKeysFile: \"~\" is not supported, use %h");
+	check_error("AuthorizedKeysFile /a \"\"\n",
+	    "test.conf:1: AuthorizedKeysFile: empty argument");
+	check_error("HostKey \"/unterminated\n",
+	    "test.conf:1: HostKey: invalid quotes");
+}
+
+static void
+test_missing_and_extra(void **state)
+{
+	check_error("Port\n", "test.conf:1: Port: missing argument");
+	check_error("Port \"\"\n", "test.conf:1: Port: missing argument");
+	check_error("Port=\n", "test.conf:1: Port: missing argument");
+	check_error("Port # nothing\n", "test.conf:1: Port: missing argument");
+	check_error("LogLevel\n", "test.conf:1: LogLevel: missing argument");
+	check_error("AuthorizedKeysFile\n",
+	    "test.conf:1: AuthorizedKeysFile: missing argument");
+	check_error("PasswordAuthentication\n",
+	    "test.conf:1: PasswordAuthentication: missing argument");
+	check_error("Port 22 23\n",
+	    "test.conf:1: Port: extra arguments at end of line");
+	check_error("PidFile /a /b\n",
+	    "test.conf:1: PidFile: extra arguments at end of line");
+}
+
+static void
+test_too_many(void **state)
+{
+	char text[4096] = "", line[64];
+	int i;
+
+	for (i = 1; i <= CONFIG_MAX_PORTS + 1; i++) {
+		snprintf(line, sizeof(line), "Port %d\n", 1000 + i);
+		strcat(text, line);
+	}
+	check_error(text, "test.conf:17: Port: too many ports (max 16)");
+
+	text[0] = '\0';
+	for (i = 1; i <= CONFIG_MAX_LISTEN + 1; i++) {
+		snprintf(line, sizeof(line), "ListenAddress 10.0.0.%d\n", i);
+		strcat(text, line);
+	}
+	check_error(text,
+	    "test.conf:17: ListenAddress: too many addresses (max 16)");
+
+	text[0] = '\0';
+	for (i = 1; i <= CONFIG_MAX_HOSTKEYS + 1; i++) {
+		snprintf(line, sizeof(line), "HostKey /k%d\n", i);
+		strcat(text, line);
+	}
+	check_error(text, "test.conf:9: HostKey: too many host keys (max 8)");
+
+	check_error("AuthorizedKeysFile /1 /2 /3 /4 /5 /6 /7 /8 /9\n",
+	    "test.conf:1: AuthorizedKeysFile: too many files (max 8)");
+	check_ok("AuthorizedKeysFile /1 /2 /3 /4 /5 /6 /7 /8\n");
+}
+
+static void
+test_restrictions_refused(void **state)
+{
+	static const char *const kw[] = {
+		"PermitOpen", "AllowTcpForwarding", "DisableForwarding",
+		"PermitListen", "Match", "Include", "AllowUsers", "DenyUsers",
+		"AllowGroups", "DenyGroups", "AuthorizedKeysCommand",
+		"TrustedUserCAKeys", "RequiredRSASize",
+	};
+	char text[128], want[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(kw) / sizeof(kw[0]); i++) {
+		/* Even a value that would restrict nothing is refused. */
+		snprintf(text, sizeof(text), "Port 22\n%s any\n", kw[i]);
+		snprintf(want, sizeof(want), "test.conf:2: Unsupported option "
+		    "%s: jumpgate does not enforce it yet", kw[i]);
+		check_error(text, want);
+	}
+	/* The keyword is reported as written. */
+	check_error("permitopen localhost:22\n", "test.conf:1: Unsupported "
+	    "option permitopen: jumpgate does not enforce it yet");
+	check_error("Match User alice\n", "test.conf:1: Unsupported option "
+	    "Match: jumpgate does not enforce it yet");
+}
+
+static void
+test_restrictions_by_value(void **state)
+{
+	check_error("PermitRootLogin no\n", "test.conf:1: Unsupported option "
+	    "PermitRootLogin no: jumpgate does not enforce it yet");
+	check_error("PermitRootLogin forced-commands-only\n",
+	    "test.conf:1: Unsupported option PermitRootLogin "
+	    "forced-commands-only: jumpgate does not enforce it yet");
+	check_ok("PermitRootLogin prohibit-password\n");
+	check_ok("PermitRootLogin without-password\n");
+	check_ok("PermitRootLogin yes\n");
+	check_error("PubkeyAuthentication no\n", "test.conf:1: Unsupported "
+	    "option PubkeyAuthentication no: jumpgate does not enforce it yet");
+	check_ok("PubkeyAuthentication yes\n");
+	check_error("AddressFamily inet\n", "test.conf:1: Unsupported option "
+	    "AddressFamily inet: jumpgate does not enforce it yet");
+	check_ok("AddressFamily any\n");
+	check_error("RevokedKeys /etc/ssh/revoked\n", "test.conf:1: "
+	    "Unsupported option RevokedKeys /etc/ssh/revoked: jumpgate does "
+	    "not enforce it yet");
+	check_ok("RevokedKeys none\n");
+	check_error("AuthenticationMethods publickey,password\n",
+	    "test.conf:1: Unsupported option AuthenticationMethods "
+	    "publickey,password: jumpgate does not enforce it yet");
+	check_ok("AuthenticationMethods any\n");
+	check_error("PubkeyAuthOptions verify-required\n", "test.conf:1: "
+	    "Unsupported option PubkeyAuthOptions verify-required: jumpgate "
+	    "does not enforce it yet");
+}
+
+static void
+test_ignored_keywords(void **state)
+{
+	static const char *const lines[] = {
+		"PasswordAuthentication no", "KbdInteractiveAuthentication no",
+		"ChallengeResponseAuthentication no", "UsePAM yes",
+		"X11Forwarding yes", "X11DisplayOffset 10",
+		"X11UseLocalhost yes", "PrintMotd no", "PrintLastLog yes",
+		"Subsystem sftp /usr/lib/openssh/sftp-server",
+		"MaxSessions 10", "AcceptEnv LANG LC_*", "PermitTTY yes",
+		"PermitUserRC no", "UseDNS no", "Banner none",
+		"ClientAliveInterval 300", "ClientAliveCountMax 3",
+		"TCPKeepAlive yes", "Compression no", "HostbasedAuthentication no",
+		"IgnoreRhosts yes", "PermitEmptyPasswords no", "StrictModes yes",
+		"GSSAPIAuthentication no", "GSSAPICleanupCredentials yes",
+		"KerberosAuthentication no", "AllowAgentForwarding no",
+		"PermitTunnel no", "ChrootDirectory none",
+		"ForceCommand /bin/true", "PermitUserEnvironment no",
+		"Ciphers aes256-gcm@openssh.com", "MACs hmac-sha2-256",
+		"KexAlgorithms curve25519-sha256", "HostKeyAlgorithms ssh-ed25519",
+		"PubkeyAcceptedAlgorithms +ssh-rsa", "UsePrivilegeSeparation sandbox",
+		"VersionAddendum none", "DebianBanner no",
+		"AuthorizedPrincipalsFile none", "GatewayPorts no",
+		"Protocol 2", "IPQoS lowdelay throughput",
+	};
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(text, sizeof(text), "%s\n", lines[i]);
+		check_ok(text);
+	}
+}
+
+static void
+test_ignored_noted_once(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	tu_log_clear();
+	config_init(&cf);
+	assert_int_equal(load(&cf, "UsePAM yes\nX11Forwarding no\n"
+	    "usepam no\n", err), 0);
+	assert_int_equal(tu_log_count("debug1: test.conf:1: ignoring UsePAM: "
+	    "no meaning for a forwarding-only daemon\n"), 1);
+	assert_int_equal(tu_log_count("ignoring UsePAM"), 1);
+	assert_int_equal(tu_log_count("debug1: test.conf:2: ignoring "
+	    "X11Forwarding: no meaning for a forwarding-only daemon\n"), 1);
+	config_free(&cf);
+
+	/* A new load notes again. */
+	config_init(&cf);
+	assert_int_equal(load(&cf, "UsePAM yes\n", err), 0);
+	assert_int_equal(tu_log_count("ignoring UsePAM"), 2);
+	config_free(&cf);
+}
+
+static void
+test_command_line(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	/* -o is applied before the file, so it wins. */
+	assert_int_equal(config_apply_option(&cf, "LogLevel=DEBUG3", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_apply_option(&cf, "PidFile /run/o.pid", err,
+	    sizeof(err)), 0);
+	assert_int_equal(config_apply_option(&cf, "Port=2222", err,
+	    sizeof(err)), 0);
+	assert_int_equal(load(&cf, "LogLevel INFO\nPidFile /run/file.pid\n"
+	    "Port 22\n", err), 0);
+	assert_int_equal(cf.c_log_level, LOG_LVL_DEBUG3);
+	assert_string_equal(cf.c_pidfile, "/run/o.pid");
+	/* Ports accumulate from both. */
+	assert_int_equal(cf.c_nports, 2);
+	assert_int_equal(cf.c_ports[0], 2222);
+	assert_int_equal(cf.c_ports[1], 22);
+
+	assert_int_equal(config_apply_option(&cf, "Nope=1", err, sizeof(err)),
+	    -1);
+	assert_string_equal(err, "command-line:0: Bad configuration option: "
+	    "Nope");
+	assert_int_equal(config_apply_option(&cf, "PermitOpen=any", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "command-line:0: Unsupported option "
+	    "PermitOpen: jumpgate does not enforce it yet");
+	config_free(&cf);
+}
+
+static void
+test_time_values(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 secs;
+	} cases[] = {
+		{ "0", 0 }, { "120", 120 }, { "90s", 90 }, { "2m", 120 },
+		{ "1h30m", 5400 }, { "1m30", 90 }, { "1d", 86400 },
+		{ "1w", 604800 }, { "1H1M1S", 3661 },
+	};
+	struct config cf;
+	char text[64], err[CONFIG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_init(&cf);
+		snprintf(text, sizeof(text), "LoginGraceTime %s\n",
+		    cases[i].text);
+		assert_int_equal(load(&cf, text, err), 0);
+		assert_int_equal(cf.c_login_grace, cases[i].secs);
+		config_free(&cf);
+	}
+}
+
+static void
+test_misc_values(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX], cwd[PATH_MAX], want[PATH_MAX + 16];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "MaxStartups 50\nWorkers 0\n"
+	    "JumpgateDemo YES\nAuthorizedKeysFile none\nPidFile none\n"
+	    "HostKey relative/key\nMaxAuthTries 0\n", err), 0);
+	assert_int_equal(cf.c_max_startups, 50);
+	assert_int_equal(cf.c_workers, 0);
+	assert_int_equal(cf.c_demo, 1);
+	assert_int_equal(cf.c_nakfiles, 1);
+	assert_string_equal(cf.c_akfiles[0], "none");
+	assert_string_equal(cf.c_pidfile, "none");
+	assert_int_equal(cf.c_max_auth_tries, 0);
+	/* Relative paths are anchored where the daemon was started. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/relative/key", cwd);
+	assert_string_equal(cf.c_hostkeys[0], want);
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "Workers 256\nHostDSAKey /old\n", err), 0);
+	assert_int_equal(cf.c_workers, 256);
+	assert_string_equal(cf.c_hostkeys[0], "/old");
+	config_free(&cf);
+}
+
+static void
+test_finalize_defaults(void **state)
+{
+	struct config cf;
+
+	config_init(&cf);
+	config_finalize(&cf);
+	assert_int_equal(cf.c_nports, 1);
+	assert_int_equal(cf.c_ports[0], 22);
+	assert_int_equal(cf.c_nlisten, 2);
+	assert_string_equal(cf.c_listen[0].cl_host, "0.0.0.0");
+	assert_int_equal(cf.c_listen[0].cl_port, 0);
+	assert_string_equal(cf.c_listen[1].cl_host, "::");
+	assert_int_equal(cf.c_listen[1].cl_port, 0);
+	assert_int_equal(cf.c_nhostkeys, 0);
+	assert_int_equal(cf.c_nakfiles, 2);
+	assert_string_equal(cf.c_akfiles[0], ".ssh/authorized_keys");
+	assert_string_equal(cf.c_akfiles[1], ".ssh/authorized_keys2");
+	assert_int_equal(cf.c_log_level, LOG_LVL_INFO);
+	assert_int_equal(cf.c_syslog_facility, LOG_AUTH);
+	assert_string_equal(cf.c_pidfile, "/run/jumpgate.pid");
+	assert_string_equal(cf.c_state_dir, "/var/lib/jumpgate");
+	assert_int_equal(cf.c_login_grace, 120);
+	assert_int_equal(cf.c_max_auth_tries, 6);
+	assert_int_equal(cf.c_max_startups, 100);
+	assert_int_equal(cf.c_workers, 0);
+	assert_int_equal(cf.c_demo, 0);
+	config_free(&cf);
+}
+
+static void
+test_finalize_keeps_values(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "ListenAddress 127.0.0.1:2222\n"
+	    "LoginGraceTime 0\nJumpgateDemo no\n", err), 0);
+	config_finalize(&cf);
+	assert_int_equal(cf.c_nlisten, 1);
+	assert_int_equal(cf.c_login_grace, 0);
+	assert_int_equal(cf.c_demo, 0);
+	assert_int_equal(cf.c_nports, 1);
+	config_free(&cf);
+}
+
+/* What config_dump writes for cf. */
+static char *
+dump(const struct config *cf)
+{
+	char path[] = "/tmp/jgdump.XXXXXX", *text;
+	int fd;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	config_dump(cf, fd);
+	text = tu_slurp_fd(fd);
+	close(fd);
+	return text;
+}
+
+static void
+test_dump_defaults(void **state)
+{
+	struct config cf;
+	char *text;
+
+	config_init(&cf);
+	config_finalize(&cf);
+	text = dump(&cf);
+	assert_string_equal(text,
+	    "port 22\n"
+	    "listenaddress 0.0.0.0:22\n"
+	    "listenaddress [::]:22\n"
+	    "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"
+	    "loglevel INFO\n"
+	    "syslogfacility AUTH\n"
+	    "pidfile /run/jumpgate.pid\n"
+	    "logingracetime 120\n"
+	    "maxauthtries 6\n"
+	    "maxstartups 100\n"
+	    "statedirectory /var/lib/jumpgate\n"
+	    "workers 0\n"
+	    "jumpgatedemo no\n");
+	free(text);
+	config_free(&cf);
+}
+
+static void
+test_dump_configured(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX], *text;
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "Port 2222\nPort 2223\n"
+	    "ListenAddress 127.0.0.1:2200\nListenAddress ::1\n"
+	    "HostKey /k1\nHostKey /k2\n"
+	    "AuthorizedKeysFile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
+	    "LogLevel DEBUG2\nSyslogFacility LOCAL1\nPidFile none\n"
+	    "LoginGraceTime 1h\nMaxAuthTries 3\nMaxStartups 10:30:50\n"
+	    "StateDirectory /srv/jg\nWorkers 8\nJumpgateDemo yes\n", err), 0);
+	config_finalize(&cf);
+	text = dump(&cf);
+	assert_string_equal(text,
+	    "port 2222\n"
+	    "port 2223\n"
+	    "listenaddress 127.0.0.1:2200\n"
+	    "listenaddress [::1]:2222\n"
+	    "listenaddress [::1]:2223\n"
+	    "hostkey /k1\n"
+	    "hostkey /k2\n"
+	    "authorizedkeysfile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
+	    "loglevel DEBUG2\n"
+	    "syslogfacility LOCAL1\n"
+	    "pidfile none\n"
+	    "logingracetime 3600\n"
+	    "maxauthtries 3\n"
+	    "maxstartups 50\n"
+	    "statedirectory /srv/jg\n"
+	    "workers 8\n"
+	    "jumpgatedemo yes\n");
+	free(text);
+	config_free(&cf);
+}
+
+static void
+test_free_twice(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "HostKey /k\nPidFile /p\n", err), 0);
+	config_finalize(&cf);
+	config_free(&cf);
+	assert_null(cf.c_pidfile);
+	assert_int_equal(cf.c_nhostkeys, 0);
+	config_free(&cf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_is_unset),
+		cmocka_unit_test(test_every_keyword),
+		cmocka_unit_test(test_first_value_wins),
+		cmocka_unit_test(test_accumulation),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_unknown_keyword),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_missing_and_extra),
+		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_restrictions_refused),
+		cmocka_unit_test(test_restrictions_by_value),
+		cmocka_unit_test(test_ignored_keywords),
+		cmocka_unit_test(test_ignored_noted_once),
+		cmocka_unit_test(test_command_line),
+		cmocka_unit_test(test_time_values),
+		cmocka_unit_test(test_misc_values),
+		cmocka_unit_test(test_finalize_defaults),
+		cmocka_unit_test(test_finalize_keeps_values),
+		cmocka_unit_test(test_dump_defaults),
+		cmocka_unit_test(test_dump_configured),
+		cmocka_unit_test(test_free_twice),
+	};
+
+	tu_log_capture();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
