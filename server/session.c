@@ -190,7 +190,7 @@ session_log_auth(struct session *s, int accepted, const char *user,
 	log_msg(level, "%s publickey for %s%.100s from %s port %d ssh2: %s%s",
 	    accepted ? "Accepted" : "Failed", invalid ? "invalid user " : "",
 	    user, s->s_peer, s->s_peer_port, keydesc,
-	    accepted ? "" : " [preauth]");
+	    "");
 }
 
 static int
@@ -579,9 +579,12 @@ session_free(struct session *s)
 		    s->s_user ? "" : " [preauth]");
 		log_info("Disconnected from %s%s", rid,
 		    s->s_user ? "" : " [preauth]");
+	} else if (!s->s_dropped && s->s_user != NULL) {
+		/* sshd's server loop names only the address once authenticated. */
+		log_info("Connection closed by %s port %d", s->s_peer,
+		    s->s_peer_port);
 	} else if (!s->s_dropped)
-		log_info("Connection closed by %s%s", rid,
-		    s->s_user ? "" : " [preauth]");
+		log_info("Connection closed by %s [preauth]", rid);
 	while ((ch = TAILQ_FIRST(&s->s_channels)) != NULL)
 		channel_teardown(ch);
 	if (s->s_user != NULL) {
