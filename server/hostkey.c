@@ -96,15 +96,21 @@ hostkey_prepare(const struct config *cf, int check_only, char **paths,
     int max)
 {
 	char path[4096];
-	int i, n = 0;
+	int i, fd, n = 0;
 
 	for (i = 0; i < cf->c_nhostkeys && n < max; i++) {
-		if (access(cf->c_hostkeys[i], R_OK) == -1) {
+		/*
+		 * open(), not access(): access() checks the real uid and
+		 * ignores CAP_DAC_READ_SEARCH, which the systemd unit uses.
+		 */
+		if ((fd = open(cf->c_hostkeys[i], O_RDONLY | O_CLOEXEC)) ==
+		    -1) {
 			/* sshd skips an unreadable key, then needs one. */
 			log_error("Unable to load host key: %s: %s",
 			    cf->c_hostkeys[i], strerror(errno));
 			continue;
 		}
+		close(fd);
 		paths[n++] = xstrdup(cf->c_hostkeys[i]);
 	}
 	if (cf->c_nhostkeys > 0)

@@ -149,6 +149,11 @@ main_load_config(struct config *cf, struct main_opts *mo)
 	}
 	if (rc == -1)
 		log_fatal("%s", err);
+	if (cf->c_state_dir == NULL) {
+		/* systemd's StateDirectory= arrives as $STATE_DIRECTORY. */
+		hostkey_default_state_dir(state, sizeof(state));
+		cf->c_state_dir = xstrdup(state);
+	}
 	if (mo->mo_nports > 0) {
 		/* -p replaces the configured ports, as with sshd. */
 		memcpy(cf->c_ports, mo->mo_ports, sizeof(mo->mo_ports));
@@ -183,6 +188,31 @@ main_listen_one(const struct addrinfo *ai)
 	return fd;
 }
 
+/*
+ * SO_REUSEPORT would let a second jumpgate of the same user share the
+ * port and silently take half the connections: a plain bind first fails
+ * with EADDRINUSE, as sshd's would.
+ */
+static int
+main_port_free(const struct addrinfo *ai)
+{
+	int fd, one = 1, rc = -1, saved;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    (ai->ai_family != AF_INET6 || setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		rc = 0;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 /* Binds every ListenAddress x Port once per worker; sshd's messages. */
 static int
 main_bind_all(const struct config *cf, char *first_host, size_t hostlen,
@@ -213,6 +243,12 @@ main_bind_all(const struct config *cf, char *first_host, size_t hostlen,
 			for (ai = res; ai != NULL; ai = ai->ai_next) {
 				addr_ntop(ai->ai_addr, ntop, sizeof(ntop),
 				    &port);
+				if (main_port_free(ai) == -1) {
+					log_error("Bind to port %d on %s "
+					    "failed: %s.", port, ntop,
+					    strerror(errno));
+					continue;
+				}
 				for (k = 0; k < main_nworkers; k++) {
 					struct worker *w = &main_workers[k];
 
@@ -294,12 +330,13 @@ main(int argc, char **argv)
 	memset(&mo, 0, sizeof(mo));
 	log_init("jumpgate", LOG_LVL_INFO, LOG_SINK_STDERR, NULL, 0);
 	main_parse_args(argc, argv, &mo);
+	/* -d applies while the file is read, so its debug notes show. */
+	if (mo.mo_debug > 0)
+		log_set_level(LOG_LVL_DEBUG1 + (mo.mo_debug > 3 ? 2 :
+		    mo.mo_debug - 1));
 	main_load_config(&cf, &mo);
 
-	level = cf.c_log_level;
-	if (mo.mo_debug > 0)
-		level = LOG_LVL_DEBUG1 + (mo.mo_debug > 3 ? 2 :
-		    mo.mo_debug - 1);
+	level = mo.mo_debug > 0 ? log_get_level() : cf.c_log_level;
 	if (mo.mo_dump) {
 		config_dump(&cf, STDOUT_FILENO);
 		config_free(&cf);
@@ -355,6 +392,9 @@ main(int argc, char **argv)
 		    cf.c_state_dir);
 	if (main_write_pidfile(cf.c_pidfile) == -1)
 		log_fatal("cannot write pid file");
+	/* Paths are absolute by now; hold no directory busy. */
+	if (chdir("/") == -1)
+		log_fatal("chdir /: %s", strerror(errno));
 
 	if ((base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
