@@ -166,6 +166,9 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 	return di;
 }
 
+static void log_write(int, const char *, va_list)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 log_write(int level, const char *fmt, va_list ap)
 {

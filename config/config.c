@@ -8,6 +8,10 @@
  * that restrict who may log in or where they may connect.  The last group
  * is refused outright until jumpgate enforces it: silently dropping a
  * restriction would leave an operator believing it is in force.
+ *
+ * This file reads lines and keeps the settings that are not per
+ * connection.  The forwarding policy directives are parsed in dest.c,
+ * Match lines and what they select in match.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -38,7 +42,10 @@ enum config_kind {
 	CK_STATEDIR,
 	CK_WORKERS,
 	CK_DEMO,
+	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
+	CK_MATCH,
 	CK_IGNORE,	/* harmless whatever its value */
+	CK_IGNORE_M,	/* the same, and sshd allows it inside Match */
 	CK_REFUSE,	/* a restriction jumpgate does not enforce */
 	CK_REFUSE_UNLESS,	/* refused unless its value restricts nothing */
 };
@@ -51,6 +58,7 @@ struct config_keyword {
 };
 
 #define IGN(name)	{ name, CK_IGNORE, NULL }
+#define IGNM(name)	{ name, CK_IGNORE_M, NULL }
 
 static const struct config_keyword config_keywords[] = {
 	{ "Port", CK_PORT, NULL },
@@ -67,17 +75,20 @@ static const struct config_keyword config_keywords[] = {
 	{ "StateDirectory", CK_STATEDIR, NULL },
 	{ "Workers", CK_WORKERS, NULL },
 	{ "JumpgateDemo", CK_DEMO, NULL },
+	{ "AllowTcpForwarding", CK_POLICY, NULL },
+	{ "DisableForwarding", CK_POLICY, NULL },
+	{ "PermitOpen", CK_POLICY, NULL },
+	{ "PermitDestination", CK_POLICY, NULL },	/* jumpgate's own */
+	{ "DenyDestination", CK_POLICY, NULL },		/* jumpgate's own */
+	{ "DenySpecialDestinations", CK_POLICY, NULL },	/* jumpgate's own */
+	{ "Match", CK_MATCH, NULL },
 
 	/*
 	 * Restrictions.  Each one narrows who may log in or where a
 	 * forwarded connection may go; until the policy code enforces
 	 * them, a config that uses them must not load.
 	 */
-	{ "PermitOpen", CK_REFUSE, NULL },
-	{ "AllowTcpForwarding", CK_REFUSE, NULL },
-	{ "DisableForwarding", CK_REFUSE, NULL },
 	{ "PermitListen", CK_REFUSE, NULL },
-	{ "Match", CK_REFUSE, NULL },
 	{ "Include", CK_REFUSE, NULL },
 	{ "AllowUsers", CK_REFUSE, NULL },
 	{ "DenyUsers", CK_REFUSE, NULL },
@@ -96,56 +107,63 @@ static const struct config_keyword config_keywords[] = {
 	{ "AddressFamily", CK_REFUSE_UNLESS, "any" },
 	{ "RefuseConnection", CK_REFUSE_UNLESS, "no" },
 
-	/* Sessions, shells, terminals, X11, agents: nothing to do here. */
-	IGN("AcceptEnv"), IGN("AllowAgentForwarding"),
-	IGN("AllowStreamLocalForwarding"), IGN("Banner"),
-	IGN("ChrootDirectory"), IGN("DebianBanner"), IGN("ExposeAuthInfo"),
-	IGN("ForceCommand"), IGN("GatewayPorts"), IGN("MaxSessions"),
-	IGN("PermitTTY"), IGN("PermitTunnel"), IGN("PermitUserEnvironment"),
-	IGN("PermitUserRC"), IGN("PrintLastLog"), IGN("PrintMotd"),
-	IGN("SetEnv"), IGN("StreamLocalBindMask"),
-	IGN("StreamLocalBindUnlink"), IGN("Subsystem"),
-	IGN("X11DisplayOffset"), IGN("X11Forwarding"), IGN("X11UseLocalhost"),
-	IGN("XAuthLocation"),
-	/* Authentication methods jumpgate never offers. */
-	IGN("AuthorizedKeysCommandUser"), IGN("AuthorizedPrincipalsCommand"),
-	IGN("AuthorizedPrincipalsCommandUser"),
-	IGN("AuthorizedPrincipalsFile"),
-	IGN("ChallengeResponseAuthentication"), IGN("GSSAPIAuthentication"),
+	/*
+	 * Harmless, and allowed inside Match as sshd allows them there, so
+	 * that the Match blocks of an existing sshd_config still load.
+	 * Sessions, shells, terminals, X11, agents:
+	 */
+	IGNM("AcceptEnv"), IGNM("AllowAgentForwarding"),
+	IGNM("AllowStreamLocalForwarding"), IGNM("Banner"),
+	IGNM("ChrootDirectory"), IGNM("ExposeAuthInfo"), IGNM("ForceCommand"),
+	IGNM("GatewayPorts"), IGNM("MaxSessions"), IGNM("PermitTTY"),
+	IGNM("PermitTunnel"), IGNM("PermitUserRC"), IGNM("SetEnv"),
+	IGNM("StreamLocalBindMask"), IGNM("StreamLocalBindUnlink"),
+	IGNM("Subsystem"), IGNM("X11DisplayOffset"), IGNM("X11Forwarding"),
+	IGNM("X11UseLocalhost"),
+	/* authentication methods jumpgate never offers: */
+	IGNM("AuthorizedKeysCommandUser"), IGNM("AuthorizedPrincipalsCommand"),
+	IGNM("AuthorizedPrincipalsCommandUser"),
+	IGNM("AuthorizedPrincipalsFile"),
+	IGNM("ChallengeResponseAuthentication"), IGNM("GSSAPIAuthentication"),
+	IGNM("HostbasedAcceptedAlgorithms"), IGNM("HostbasedAcceptedKeyTypes"),
+	IGNM("HostbasedAuthentication"),
+	IGNM("HostbasedUsesNameFromPacketOnly"), IGNM("IgnoreRhosts"),
+	IGNM("KbdInteractiveAuthentication"), IGNM("KerberosAuthentication"),
+	IGNM("PAMServiceName"), IGNM("PasswordAuthentication"),
+	IGNM("PermitEmptyPasswords"), IGNM("SKeyAuthentication"),
+	/* transport tuning and liveness: */
+	IGNM("CASignatureAlgorithms"), IGNM("IPQoS"),
+	IGNM("PubkeyAcceptedAlgorithms"), IGNM("PubkeyAcceptedKeyTypes"),
+	IGNM("RekeyLimit"), IGNM("ChannelTimeout"), IGNM("ClientAliveCountMax"),
+	IGNM("ClientAliveInterval"), IGNM("LogVerbose"), IGNM("RDomain"),
+	IGNM("UnusedConnectionTimeout"),
+	/* deprecated in sshd: */
+	IGNM("AuthorizedKeysFile2"), IGNM("RhostsRSAAuthentication"),
+	IGNM("RSAAuthentication"),
+
+	/* Harmless, and global only (as in sshd). */
+	IGN("DebianBanner"), IGN("PermitUserEnvironment"), IGN("PrintLastLog"),
+	IGN("PrintMotd"), IGN("XAuthLocation"),
 	IGN("GSSAPICleanupCredentials"), IGN("GSSAPIDelegateCredentials"),
 	IGN("GSSAPIKexAlgorithms"), IGN("GSSAPIKeyExchange"),
 	IGN("GSSAPIStoreCredentialsOnRekey"), IGN("GSSAPIStrictAcceptorCheck"),
-	IGN("HostbasedAcceptedAlgorithms"), IGN("HostbasedAcceptedKeyTypes"),
-	IGN("HostbasedAuthentication"), IGN("HostbasedUsesNameFromPacketOnly"),
-	IGN("IgnoreRhosts"), IGN("IgnoreUserKnownHosts"),
-	IGN("KbdInteractiveAuthentication"), IGN("KerberosAuthentication"),
-	IGN("KerberosGetAFSToken"), IGN("KerberosOrLocalPasswd"),
-	IGN("KerberosTicketCleanup"), IGN("PAMServiceName"),
-	IGN("PasswordAuthentication"), IGN("PermitEmptyPasswords"),
-	IGN("SKeyAuthentication"), IGN("UsePAM"),
-	/* Transport and crypto tuning: libssh's own defaults apply. */
-	IGN("CASignatureAlgorithms"), IGN("Ciphers"), IGN("Compression"),
-	IGN("FingerprintHash"), IGN("HostCertificate"), IGN("HostKeyAgent"),
-	IGN("HostKeyAlgorithms"), IGN("IPQoS"), IGN("KexAlgorithms"),
-	IGN("MACs"), IGN("ModuliFile"), IGN("PubkeyAcceptedAlgorithms"),
-	IGN("PubkeyAcceptedKeyTypes"), IGN("RekeyLimit"),
+	IGN("IgnoreUserKnownHosts"), IGN("KerberosGetAFSToken"),
+	IGN("KerberosOrLocalPasswd"), IGN("KerberosTicketCleanup"),
+	IGN("UsePAM"),
+	IGN("Ciphers"), IGN("Compression"), IGN("FingerprintHash"),
+	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("HostKeyAlgorithms"),
+	IGN("KexAlgorithms"), IGN("MACs"), IGN("ModuliFile"),
 	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
-	/* Liveness, rate limits and process layout. */
-	IGN("ChannelTimeout"), IGN("ClientAliveCountMax"),
-	IGN("ClientAliveInterval"), IGN("KeepAlive"), IGN("LogVerbose"),
-	IGN("PerSourceMaxStartups"), IGN("PerSourceNetBlockSize"),
-	IGN("PerSourcePenalties"), IGN("PerSourcePenaltyExemptList"),
-	IGN("RDomain"), IGN("SshdAuthPath"), IGN("SshdSessionPath"),
-	IGN("StrictModes"), IGN("TCPKeepAlive"),
-	IGN("UnusedConnectionTimeout"), IGN("UseDNS"),
-	/* Options sshd itself only accepts as deprecated. */
-	IGN("AFSTokenPassing"), IGN("AuthorizedKeysFile2"), IGN("CheckMail"),
-	IGN("KerberosTgtPassing"), IGN("KeyRegenerationInterval"),
-	IGN("PAMAuthenticationViaKbdInt"), IGN("Protocol"),
-	IGN("ReverseMappingCheck"), IGN("RhostsAuthentication"),
-	IGN("RhostsRSAAuthentication"), IGN("RSAAuthentication"),
-	IGN("ServerKeyBits"), IGN("UseLogin"), IGN("UsePrivilegeSeparation"),
-	IGN("VerifyReverseMapping"),
+	IGN("KeepAlive"), IGN("PerSourceMaxStartups"),
+	IGN("PerSourceNetBlockSize"), IGN("PerSourcePenalties"),
+	IGN("PerSourcePenaltyExemptList"), IGN("SshdAuthPath"),
+	IGN("SshdSessionPath"), IGN("StrictModes"), IGN("TCPKeepAlive"),
+	IGN("UseDNS"),
+	IGN("AFSTokenPassing"), IGN("CheckMail"), IGN("KerberosTgtPassing"),
+	IGN("KeyRegenerationInterval"), IGN("PAMAuthenticationViaKbdInt"),
+	IGN("Protocol"), IGN("ReverseMappingCheck"),
+	IGN("RhostsAuthentication"), IGN("ServerKeyBits"), IGN("UseLogin"),
+	IGN("UsePrivilegeSeparation"), IGN("VerifyReverseMapping"),
 };
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -175,6 +193,9 @@ static int	config_maxstartups(const char *, int *);
 static int	config_check_akfile(struct config_ctx *, const char *);
 static int	config_apply(struct config *, struct config_ctx *,
 		    const struct config_keyword *, char **, int);
+static const char *config_intern(struct config *, const char *, int);
+static int	config_parse(struct config *, const char *, const char *,
+		    int, int *, int, char *, size_t);
 
 void
 config_init(struct config *cf)
@@ -187,7 +208,35 @@ config_init(struct config *cf)
 	cf->c_max_startups = -1;
 	cf->c_workers = -1;
 	cf->c_demo = -1;
+	config_policy_init(&cf->c_policy);
 	memset(config_noted, 0, sizeof(config_noted));
+}
+
+/*
+ * "file:line", or the file name alone when line is -1, kept until
+ * config_free: the policy records where each setting came from, and
+ * the decision log names it long after the line was read.
+ */
+static const char *
+config_intern(struct config *cf, const char *file, int line)
+{
+	size_t len = strlen(file) + 16;
+	char *s = xmalloc(len);
+	int i;
+
+	if (line >= 0)
+		snprintf(s, len, "%s:%d", file, line);
+	else
+		str_lcpy(s, file, len);
+	for (i = cf->c_nsources - 1; i >= 0; i--)
+		if (strcmp(cf->c_sources[i], s) == 0) {
+			free(s);
+			return cf->c_sources[i];
+		}
+	cf->c_sources = xreallocarray(cf->c_sources,
+	    (size_t)cf->c_nsources + 1, sizeof(*cf->c_sources));
+	cf->c_sources[cf->c_nsources++] = s;
+	return s;
 }
 
 /* Writes "NAME:LINE: message" into the caller's buffer; returns -1. */
@@ -424,14 +473,14 @@ config_apply(struct config *cf, struct config_ctx *cx,
 	long v;
 	int i, n;
 
-	/* Every keyword handled here needs a value. */
+	/* Every keyword handled here needs a value, most exactly one. */
 	if (ac == 0)
 		return config_fail(cx, "%s: missing argument", kw);
+	if (ck->ck_kind != CK_AKFILE && config_one_arg(cx, av, ac) == -1)
+		return -1;
 
 	switch (ck->ck_kind) {
 	case CK_PORT:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (str_to_long(av[0], 1, 65535, &v) == -1)
 			return config_fail(cx, "%s: bad port number \"%s\"",
 			    kw, av[0]);
@@ -441,8 +490,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		cf->c_ports[cf->c_nports++] = (int)v;
 		break;
 	case CK_LISTEN:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (cf->c_nlisten >= CONFIG_MAX_LISTEN)
 			return config_fail(cx, "%s: too many addresses (max %d)",
 			    kw, CONFIG_MAX_LISTEN);
@@ -454,8 +501,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		cf->c_nlisten++;
 		break;
 	case CK_HOSTKEY:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (cf->c_nhostkeys >= CONFIG_MAX_HOSTKEYS)
 			return config_fail(cx, "%s: too many host keys (max %d)",
 			    kw, CONFIG_MAX_HOSTKEYS);
@@ -482,8 +527,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		cf->c_nakfiles = ac;
 		break;
 	case CK_LOGLEVEL:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if ((n = log_level_parse(av[0])) == -1)
 			return config_fail(cx, "%s: unsupported log level "
 			    "\"%s\"", kw, av[0]);
@@ -491,8 +534,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_log_level = n;
 		break;
 	case CK_FACILITY:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if ((n = log_facility_parse(av[0])) == -1)
 			return config_fail(cx, "%s: unsupported log facility "
 			    "\"%s\"", kw, av[0]);
@@ -500,20 +541,14 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_syslog_facility = n;
 		break;
 	case CK_PIDFILE:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (cf->c_pidfile == NULL)
 			cf->c_pidfile = config_abspath(av[0]);
 		break;
 	case CK_STATEDIR:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (cf->c_state_dir == NULL)
 			cf->c_state_dir = config_abspath(av[0]);
 		break;
 	case CK_GRACE:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if ((n = config_convtime(av[0])) == -1)
 			return config_fail(cx, "%s: invalid time value \"%s\"",
 			    kw, av[0]);
@@ -521,8 +556,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_login_grace = n;
 		break;
 	case CK_MAXAUTH:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (str_to_long(av[0], 0, INT_MAX, &v) == -1)
 			return config_fail(cx, "%s: bad number \"%s\"", kw,
 			    av[0]);
@@ -530,8 +563,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_max_auth_tries = (int)v;
 		break;
 	case CK_MAXSTARTUPS:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (config_maxstartups(av[0], &n) == -1)
 			return config_fail(cx, "%s: invalid spec \"%s\"", kw,
 			    av[0]);
@@ -539,8 +570,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_max_startups = n;
 		break;
 	case CK_WORKERS:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (str_to_long(av[0], 0, 256, &v) == -1)
 			return config_fail(cx, "%s: bad number \"%s\" "
 			    "(0 to 256, 0 = one per core)", kw, av[0]);
@@ -548,8 +577,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_workers = (int)v;
 		break;
 	case CK_DEMO:
-		if (config_one_arg(cx, av, ac) == -1)
-			return -1;
 		if (strcasecmp(av[0], "yes") == 0)
 			n = 1;
 		else if (strcasecmp(av[0], "no") == 0)
@@ -560,19 +587,23 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		if (cf->c_demo == -1)
 			cf->c_demo = n;
 		break;
-	case CK_IGNORE:
-	case CK_REFUSE:
-	case CK_REFUSE_UNLESS:
+	default:
 		break;	/* dealt with by the caller */
 	}
 	return 0;
 }
 
-int
-config_parse_line(struct config *cf, const char *line, const char *name,
-    int lineno, char *err, size_t errlen)
+/*
+ * One line.  *inmatch says whether a Match block is open (a block lasts
+ * to the next Match or the end of its file); cmdline marks -o, which is
+ * always global, as in sshd.
+ */
+static int
+config_parse(struct config *cf, const char *line, const char *name,
+    int lineno, int *inmatch, int cmdline, char *err, size_t errlen)
 {
 	const struct config_keyword *ck;
+	struct policy_settings *ps;
 	struct config_ctx cx;
 	char *copy, *p, *kw, **av = NULL;
 	size_t len, idx;
@@ -609,12 +640,38 @@ config_parse_line(struct config *cf, const char *line, const char *name,
 		config_fail(&cx, "Bad configuration option: %s", kw);
 		goto done;
 	}
+	/* sshd's words; checked before anything else about the line. */
+	if (*inmatch && ck->ck_kind != CK_POLICY && ck->ck_kind != CK_MATCH &&
+	    ck->ck_kind != CK_IGNORE_M) {
+		config_fail(&cx, "Directive '%s' is not allowed within a Match "
+		    "block", kw);
+		goto done;
+	}
 	if (config_split(p, &av, &ac) == -1) {
 		config_fail(&cx, "%s: invalid quotes", kw);
 		goto done;
 	}
 
 	switch (ck->ck_kind) {
+	case CK_MATCH:
+		if (cmdline) {
+			config_fail(&cx, "Match directive not supported as a "
+			    "command-line option");
+			goto done;
+		}
+		if (config_match_parse(cf, av, ac, config_intern(cf, name, -1),
+		    lineno, err, errlen) == -1)
+			goto done;
+		*inmatch = 1;
+		break;
+	case CK_POLICY:
+		ps = *inmatch ? &cf->c_matches[cf->c_nmatches - 1].cm_policy :
+		    &cf->c_policy;
+		if (config_policy_parse(ps, kw, av, ac, config_intern(cf, name,
+		    -1), lineno, config_intern(cf, name, lineno), err,
+		    errlen) == -1)
+			goto done;
+		break;
 	case CK_REFUSE:
 		config_fail(&cx, "Unsupported option %s: jumpgate does not "
 		    "enforce it yet", kw);
@@ -631,6 +688,7 @@ config_parse_line(struct config *cf, const char *line, const char *name,
 		}
 		/* FALLTHROUGH */
 	case CK_IGNORE:
+	case CK_IGNORE_M:
 		if (ac == 0) {
 			config_fail(&cx, "%s: missing argument", kw);
 			goto done;
@@ -655,6 +713,16 @@ done:
 	return ret;
 }
 
+/* A line on its own continues the last Match block, if there is one. */
+int
+config_parse_line(struct config *cf, const char *line, const char *name,
+    int lineno, char *err, size_t errlen)
+{
+	int inmatch = cf->c_nmatches > 0;
+
+	return config_parse(cf, line, name, lineno, &inmatch, 0, err, errlen);
+}
+
 int
 config_load_file(struct config *cf, const char *path, char *err,
     size_t errlen)
@@ -662,7 +730,7 @@ config_load_file(struct config *cf, const char *path, char *err,
 	FILE *fp;
 	char *line = NULL;
 	size_t linesize = 0;
-	int lineno = 0, ret = 0;
+	int lineno = 0, ret = 0, inmatch = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -670,7 +738,7 @@ config_load_file(struct config *cf, const char *path, char *err,
 	}
 	while (getline(&line, &linesize, fp) != -1) {
 		lineno++;
-		if (config_parse_line(cf, line, path, lineno, err,
+		if (config_parse(cf, line, path, lineno, &inmatch, 0, err,
 		    errlen) == -1) {
 			ret = -1;
 			goto done;
@@ -693,7 +761,7 @@ config_load_string(struct config *cf, const char *text, const char *name,
 	const char *p = text, *nl;
 	char *line;
 	size_t len;
-	int lineno = 0, r;
+	int lineno = 0, r, inmatch = 0;
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
@@ -701,7 +769,8 @@ config_load_string(struct config *cf, const char *text, const char *name,
 		line = xmalloc(len + 1);
 		memcpy(line, p, len);
 		line[len] = '\0';
-		r = config_parse_line(cf, line, name, ++lineno, err, errlen);
+		r = config_parse(cf, line, name, ++lineno, &inmatch, 0, err,
+		    errlen);
 		free(line);
 		if (r == -1)
 			return -1;
@@ -716,8 +785,11 @@ int
 config_apply_option(struct config *cf, const char *opt, char *err,
     size_t errlen)
 {
+	int inmatch = 0;
+
 	/* sshd reports -o problems as "command-line line 0". */
-	return config_parse_line(cf, opt, "command-line", 0, err, errlen);
+	return config_parse(cf, opt, "command-line", 0, &inmatch, 1, err,
+	    errlen);
 }
 
 void
@@ -759,51 +831,6 @@ config_finalize(struct config *cf)
 		cf->c_demo = 0;
 }
 
-static void
-config_dump_listen(const struct config_listen *cl, int port, int fd)
-{
-	if (strchr(cl->cl_host, ':') != NULL)
-		dprintf(fd, "listenaddress [%s]:%d\n", cl->cl_host, port);
-	else
-		dprintf(fd, "listenaddress %s:%d\n", cl->cl_host, port);
-}
-
-void
-config_dump(const struct config *cf, int fd)
-{
-	int i, j;
-
-	for (i = 0; i < cf->c_nports; i++)
-		dprintf(fd, "port %d\n", cf->c_ports[i]);
-	/* As sshd -T: an address without its own port is listed per Port. */
-	for (i = 0; i < cf->c_nlisten; i++) {
-		if (cf->c_listen[i].cl_port != 0)
-			config_dump_listen(&cf->c_listen[i],
-			    cf->c_listen[i].cl_port, fd);
-		else
-			for (j = 0; j < cf->c_nports; j++)
-				config_dump_listen(&cf->c_listen[i],
-				    cf->c_ports[j], fd);
-	}
-	for (i = 0; i < cf->c_nhostkeys; i++)
-		dprintf(fd, "hostkey %s\n", cf->c_hostkeys[i]);
-	dprintf(fd, "authorizedkeysfile");
-	for (i = 0; i < cf->c_nakfiles; i++)
-		dprintf(fd, " %s", cf->c_akfiles[i]);
-	dprintf(fd, "\n");
-	dprintf(fd, "loglevel %s\n", log_level_name(cf->c_log_level));
-	dprintf(fd, "syslogfacility %s\n",
-	    log_facility_name(cf->c_syslog_facility));
-	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
-	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
-	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
-	dprintf(fd, "maxstartups %d\n", cf->c_max_startups);
-	dprintf(fd, "statedirectory %s\n",
-	    cf->c_state_dir ? cf->c_state_dir : "none");
-	dprintf(fd, "workers %d\n", cf->c_workers);
-	dprintf(fd, "jumpgatedemo %s\n", cf->c_demo == 1 ? "yes" : "no");
-}
-
 void
 config_free(struct config *cf)
 {
@@ -817,4 +844,16 @@ config_free(struct config *cf)
 	free(cf->c_state_dir);
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = NULL;
+	config_policy_free(&cf->c_policy);
+	for (i = 0; i < cf->c_nmatches; i++)
+		config_match_free(&cf->c_matches[i]);
+	free(cf->c_matches);
+	cf->c_matches = NULL;
+	cf->c_nmatches = 0;
+	/* Last: the settings above point into these. */
+	for (i = 0; i < cf->c_nsources; i++)
+		free(cf->c_sources[i]);
+	free(cf->c_sources);
+	cf->c_sources = NULL;
+	cf->c_nsources = 0;
 }

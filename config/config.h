@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include "policy.h"
+
 #define CONFIG_MAX_PORTS	16
 #define CONFIG_MAX_LISTEN	16
 #define CONFIG_MAX_HOSTKEYS	8
@@ -25,6 +27,37 @@
 struct config_listen {
 	char	 cl_host[256];	/* numeric address or name, no brackets */
 	int	 cl_port;	/* 0: every Port */
+};
+
+/* The connection a Match block is tested against (sshd -C). */
+struct config_conninfo {
+	const char	*ci_user;	/* NULL before authentication */
+	const char	*ci_addr;	/* client address, numeric */
+	const char	*ci_laddr;	/* our address, numeric */
+	int		 ci_lport;
+};
+
+enum config_match_kind {
+	CONFIG_MATCH_ALL = 0,
+	CONFIG_MATCH_USER,
+	CONFIG_MATCH_ADDRESS,
+	CONFIG_MATCH_LOCALADDRESS,
+	CONFIG_MATCH_LOCALPORT,
+};
+
+struct config_match_crit {
+	enum config_match_kind	 mc_kind;
+	char			*mc_patterns;	/* sshd pattern-list */
+};
+
+/* One Match block and the policy it sets. */
+struct config_match {
+	struct config_match_crit *cm_crit;
+	int			 cm_ncrit;
+	char			*cm_text;	/* the Match line's arguments */
+	const char		*cm_file;
+	int			 cm_line;
+	struct policy_settings	 cm_policy;
 };
 
 struct config {
@@ -45,6 +78,11 @@ struct config {
 	int			 c_max_startups;	/* unauthenticated conns */
 	int			 c_workers;	/* 0 = one per core */
 	int			 c_demo;	/* JumpgateDemo: make a demo key */
+	struct policy_settings	 c_policy;	/* the global section's */
+	struct config_match	*c_matches;
+	int			 c_nmatches;
+	char			**c_sources;	/* interned "file:line" strings */
+	int			 c_nsources;
 };
 
 /* Sets every field to "unset". */
@@ -76,5 +114,60 @@ void	config_finalize(struct config *cf);
 void	config_dump(const struct config *cf, int fd);
 
 void	config_free(struct config *cf);
+
+/*
+ * The policy in force for a connection, as sshd computes it: for each
+ * setting, the first applying Match block that sets it wins, else the
+ * global value.  DenyDestination rules accumulate from the global section
+ * and every applying block (a Match can add denials, never lift them).
+ * out points into cf; config_policy_release frees only what it allocated.
+ */
+void	config_effective_policy(const struct config *cf,
+	    const struct config_conninfo *ci, struct policy_settings *out);
+void	config_policy_release(struct policy_settings *ps);
+
+/* 1 when the Match block applies to ci (sshd's match_cfg_line). */
+int	config_match_applies(const struct config_match *cm,
+	    const struct config_conninfo *ci);
+
+/*
+ * Parses "user=alice,addr=1.2.3.4,laddr=...,lport=22" (sshd -C syntax,
+ * also used by --explain, which adds key=FILE).  Strings point into the
+ * modified spec.  Returns 0, or -1 with err set.
+ */
+int	config_parse_conninfo(char *spec, struct config_conninfo *ci,
+	    const char **keyfile, char *err, size_t errlen);
+
+/* -T -C: the effective configuration for one connection. */
+void	config_dump_conn(const struct config *cf,
+	    const struct config_conninfo *ci, int fd);
+
+/*
+ * Entry parsers, shared with the fuzzers.  PermitOpen takes sshd's
+ * syntax ("host:port", "[v6]:port", "*" for either part); errors use
+ * sshd's words ("bad port number", "missing host").  A destination rule
+ * takes "name-or-glob:ports", "addr[/len]:ports", "[v6[/len]]:ports",
+ * with ports "N", "N-M" or "*".
+ */
+int	config_parse_permitopen(const char *s, struct permit_entry *out,
+	    char *err, size_t errlen);
+int	config_parse_dest(const char *s, int deny, struct dest_rule *out,
+	    char *err, size_t errlen);
+void	config_dest_free(struct dest_rule *dr);
+
+/*
+ * Internal to config/ (config.c, match.c, dest.c), which share one
+ * settings structure but keep separate files to stay readable.  Not for
+ * use outside config/.
+ */
+void	config_policy_init(struct policy_settings *ps);
+void	config_policy_free(struct policy_settings *ps);
+int	config_policy_parse(struct policy_settings *ps, const char *keyword,
+	    char **av, int ac, const char *file, int line, const char *src,
+	    char *err, size_t errlen);
+void	config_policy_dump(const struct policy_settings *ps, int fd);
+int	config_match_parse(struct config *cf, char **av, int ac,
+	    const char *file, int line, char *err, size_t errlen);
+void	config_match_free(struct config_match *cm);
 
 #endif

@@ -1,10 +1,11 @@
 /*
  * channel.c: one direct-tcpip channel's life, and the relay of its bytes.
  *
- * The open request is kept unanswered while we check the key's policy,
- * resolve the target with evdns and connect with a bufferevent; only a
- * completed TCP connect earns OPEN_CONFIRMATION, as in sshd.  Anything
- * else answers OPEN_FAILURE.
+ * The open request is kept unanswered while we check the policy by name,
+ * resolve the target with evdns, check every address it resolved to, and
+ * connect with a bufferevent to the addresses that passed, and only those;
+ * only a completed TCP connect earns OPEN_CONFIRMATION, as in sshd.
+ * Anything else answers OPEN_FAILURE.
  *
  * Relay, target -> client: we read the target socket ourselves (a
  * bufferevent reads 4 KiB at a time) and write at most the peer's window.
@@ -61,6 +62,9 @@
 #define CHANNEL_READS_PER_EVENT	4
 
 static void	channel_connect_next(struct channel *);
+static void	channel_log_denied(struct channel *,
+		    const struct policy_result *);
+static int	channel_check_addrs(struct channel *);
 static void	channel_on_resolved(int, struct evutil_addrinfo *, void *);
 static void	channel_on_target_event(struct bufferevent *, short, void *);
 static void	channel_on_target_drained(struct bufferevent *, void *);
@@ -114,18 +118,26 @@ channel_open(struct session *s, ssh_message msg)
 	    "target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
 	    ch->ch_host, ch->ch_port);
 
-	switch (policy_check_open(&s->s_keyopts, ch->ch_host, ch->ch_port)) {
+	ch->ch_policy = xcalloc(1, sizeof(*ch->ch_policy));
+	policy_check_name(&s->s_policy_ctx, ch->ch_host, ch->ch_port,
+	    ch->ch_policy);
+	switch (ch->ch_policy->pr_verdict) {
 	case POLICY_ALLOW:
 		break;
 	case POLICY_FORWARDING_OFF:
 		log_info("refused local port forward: originator %.100s port "
 		    "%d, target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
 		    ch->ch_host, ch->ch_port);
+		channel_log_denied(ch, ch->ch_policy);
 		goto refuse;
 	case POLICY_NOT_PERMITTED:
 		log_info("Received request from %.100s port %d to connect to "
 		    "host %.100s port %d, but the request was denied.",
 		    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port);
+		channel_log_denied(ch, ch->ch_policy);
+		goto refuse;
+	case POLICY_DENIED:
+		channel_log_denied(ch, ch->ch_policy);
 		goto refuse;
 	}
 	if ((ch->ch_id = session_channel_attach(s, ch)) == -1) {
@@ -159,9 +171,54 @@ refuse:
 	ssh_message_free(msg);
 	if (ch->ch_id != -1)
 		session_channel_detach(s, ch);
+	free(ch->ch_policy);
 	free(ch->ch_host);
 	free(ch->ch_orig);
 	free(ch);
+}
+
+/* jumpgate's own line for every refusal: who, where, and what decided. */
+static void
+channel_log_denied(struct channel *ch, const struct policy_result *pr)
+{
+	struct session *s = ch->ch_session;
+
+	log_info("refused forward for user %.100s key %s from %s port %d to "
+	    "%.100s port %d: denied by %s", s->s_user, s->s_keydesc,
+	    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port, pr->pr_rule);
+}
+
+/*
+ * Checks every resolved address; only those that pass are ever connected
+ * to, so a later lookup cannot change what was checked.
+ */
+static int
+channel_check_addrs(struct channel *ch)
+{
+	struct session *s = ch->ch_session;
+	struct policy_result res;
+	struct evutil_addrinfo *ai;
+	char ntop[ADDR_STRLEN];
+	int port;
+
+	ch->ch_nallowed = 0;
+	for (ai = ch->ch_addrs; ai != NULL; ai = ai->ai_next) {
+		policy_check_addr(&s->s_policy_ctx, ch->ch_policy, ch->ch_port,
+		    ai->ai_addr, &res);
+		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+		if (res.pr_verdict != POLICY_ALLOW) {
+			log_debug("%s: session %lu: %.100s resolved to %s: "
+			    "denied by %s", __func__, s->s_id, ch->ch_host,
+			    ntop, res.pr_rule);
+			/* Keep the last denial to explain a total refusal. */
+			memcpy(ch->ch_policy->pr_rule, res.pr_rule,
+			    sizeof(res.pr_rule));
+			continue;
+		}
+		if (ch->ch_nallowed < CHANNEL_MAX_ADDRS)
+			ch->ch_allowed[ch->ch_nallowed++] = ai;
+	}
+	return ch->ch_nallowed;
 }
 
 static void
@@ -179,8 +236,12 @@ channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 		    evutil_gai_strerror(err));
 		channel_refuse(ch);
 	} else {
-		ch->ch_addrs = ch->ch_next_addr = res;
-		channel_connect_next(ch);
+		ch->ch_addrs = res;
+		if (channel_check_addrs(ch) == 0) {
+			channel_log_denied(ch, ch->ch_policy);
+			channel_refuse(ch);
+		} else
+			channel_connect_next(ch);
 	}
 	session_io_done(ch->ch_session, mark);
 }
@@ -194,8 +255,8 @@ channel_connect_next(struct channel *ch)
 	char ntop[ADDR_STRLEN];
 	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
 
-	while ((ai = ch->ch_next_addr) != NULL) {
-		ch->ch_next_addr = ai->ai_next;
+	while (ch->ch_next_addr < ch->ch_nallowed) {
+		ai = ch->ch_allowed[ch->ch_next_addr++];
 		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
 		log_debug("connect_next: start for host %.100s ([%.100s]:%d)",
 		    ch->ch_host, ntop, port);
@@ -248,6 +309,34 @@ channel_connect_next(struct channel *ch)
 	channel_refuse(ch);
 }
 
+/*
+ * sshd logs an allowed forward only at DEBUG; a bastion's operator needs
+ * it at INFO: who, with which key, to what, through which address, and
+ * the rule that allowed it.
+ */
+static void
+channel_log_allowed(struct channel *ch)
+{
+	struct session *s = ch->ch_session;
+	struct evutil_addrinfo *ai = ch->ch_allowed[ch->ch_next_addr - 1];
+	struct policy_result res;
+	const char *rule = ch->ch_policy->pr_rule;
+	char ntop[ADDR_STRLEN];
+	int port;
+
+	if (ch->ch_policy->pr_need_addr) {
+		/* An address rule allowed it: name that one. */
+		policy_check_addr(&s->s_policy_ctx, ch->ch_policy, ch->ch_port,
+		    ai->ai_addr, &res);
+		rule = res.pr_rule;
+	}
+	addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+	log_info("forward allowed for user %.100s key %s from %s port %d to "
+	    "%.100s port %d via %s port %d: allowed by %s", s->s_user,
+	    s->s_keydesc, s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port,
+	    ntop, port, rule);
+}
+
 static void
 channel_confirm(struct channel *ch)
 {
@@ -255,11 +344,15 @@ channel_confirm(struct channel *ch)
 
 	log_debug("channel %d: connected to %.100s port %d", ch->ch_id,
 	    ch->ch_host, ch->ch_port);
+	channel_log_allowed(ch);
 	ch->ch_ssh = ssh_message_channel_request_open_reply_accept(ch->ch_msg);
 	ssh_message_free(ch->ch_msg);
 	ch->ch_msg = NULL;
 	evutil_freeaddrinfo(ch->ch_addrs);
-	ch->ch_addrs = ch->ch_next_addr = NULL;
+	ch->ch_addrs = NULL;
+	ch->ch_nallowed = ch->ch_next_addr = 0;
+	free(ch->ch_policy);
+	ch->ch_policy = NULL;
 	if (ch->ch_ssh == NULL) {
 		log_error("%s: session %lu: channel %d: confirm failed: %s",
 		    __func__, s->s_id, ch->ch_id, ssh_get_error(s->s_ssh));
@@ -617,6 +710,7 @@ channel_teardown(struct channel *ch)
 		evdns_getaddrinfo_cancel(ch->ch_dnsreq);
 	if (ch->ch_addrs != NULL)
 		evutil_freeaddrinfo(ch->ch_addrs);
+	free(ch->ch_policy);
 	if (ch->ch_msg != NULL)
 		ssh_message_free(ch->ch_msg);
 	if (ch->ch_rev != NULL)

@@ -14,6 +14,7 @@
 #include <libssh/callbacks.h>
 
 struct session;
+struct policy_result;
 
 /*
  * Bytes of client data queued towards one target before we stop taking
@@ -22,6 +23,8 @@ struct session;
 #define CHANNEL_OUT_HIWAT	(256 * 1024)
 /* Below this, what libssh still holds is pulled into the target's queue. */
 #define CHANNEL_OUT_LOWAT	(64 * 1024)
+/* Resolved addresses kept per open; sshd tries them all, we the first N. */
+#define CHANNEL_MAX_ADDRS	16
 /* Largest single read from a target socket. */
 #define CHANNEL_READ_MAX	(64 * 1024)
 
@@ -52,8 +55,11 @@ struct channel {
 	char			*ch_orig;
 	int			 ch_orig_port;
 	struct evdns_getaddrinfo_request *ch_dnsreq;
+	struct policy_result	*ch_policy;	/* until confirmed */
 	struct evutil_addrinfo	*ch_addrs;
-	struct evutil_addrinfo	*ch_next_addr;
+	struct evutil_addrinfo	*ch_allowed[CHANNEL_MAX_ADDRS];
+	int			 ch_nallowed;	/* addresses that passed */
+	int			 ch_next_addr;
 	int			 ch_connect_errno;
 	struct bufferevent	*ch_bev;	/* target: connect + output */
 	struct event		*ch_rev;	/* target: our own reads */

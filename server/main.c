@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <errno.h>
+#include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -23,7 +24,9 @@
 
 #include "addr.h"
 #include "config.h"
+#include "explain.h"
 #include "hostkey.h"
+#include "listen.h"
 #include "log.h"
 #include "str.h"
 #include "version.h"
@@ -57,27 +60,47 @@ struct main_opts {
 	int		 mo_nopts;
 	int		 mo_ports[CONFIG_MAX_PORTS];
 	int		 mo_nports;
+	char		*mo_conn;	/* -C, with -T */
+	char		*mo_explain;	/* --explain SPEC HOST PORT */
+	char		*mo_explain_host;
+	char		*mo_explain_port;
 };
 
 static struct worker	*main_workers;
 static int		 main_nworkers;
+static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS];
+static int		 main_nself;
 
 static void __attribute__((noreturn))
 main_usage(void)
 {
-	fprintf(stderr, "usage: jumpgate [-deTtV] [-E log_file] "
-	    "[-f config_file] [-o option] [-p port]\n");
+	fprintf(stderr, "usage: jumpgate [-deTtV] [-C connection_spec] "
+	    "[-E log_file] [-f config_file]\n"
+	    "                [-o option] [-p port]\n"
+	    "       jumpgate [-f config_file] --explain "
+	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n");
 	exit(1);
 }
 
 static void
 main_parse_args(int argc, char **argv, struct main_opts *mo)
 {
+	static const struct option longopts[] = {
+		{ "explain", required_argument, NULL, 'X' },
+		{ NULL, 0, NULL, 0 },
+	};
 	long port;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "dE:ef:ho:p:TtV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "C:dE:ef:ho:p:TtV", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'C':
+			mo->mo_conn = optarg;
+			break;
+		case 'X':
+			mo->mo_explain = optarg;
+			break;
 		case 'd':
 			mo->mo_debug++;
 			break;
@@ -116,7 +139,13 @@ main_parse_args(int argc, char **argv, struct main_opts *mo)
 			main_usage();
 		}
 	}
-	if (optind != argc)
+	if (mo->mo_explain != NULL && argc - optind == 2) {
+		mo->mo_explain_host = argv[optind];
+		mo->mo_explain_port = argv[optind + 1];
+	} else if (optind != argc)
+		main_usage();
+	if ((mo->mo_explain != NULL && mo->mo_explain_host == NULL) ||
+	    (mo->mo_conn != NULL && !mo->mo_dump))
 		main_usage();
 }
 
@@ -162,120 +191,22 @@ main_load_config(struct config *cf, struct main_opts *mo)
 	config_finalize(cf);
 }
 
-/* One listening socket for one worker; SO_REUSEPORT lets all share it. */
+/* -T -C user=...,addr=...: sshd -T -C, the config for one connection. */
 static int
-main_listen_one(const struct addrinfo *ai)
+main_dump_conn(const struct config *cf, char *spec)
 {
-	int fd, one = 1;
+	struct config_conninfo ci;
+	const char *keyfile = NULL;
+	char err[CONFIG_ERR_MAX];
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, ai->ai_protocol);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
-	    -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-	    sizeof(one)) == -1 ||
-	    (ai->ai_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &one, sizeof(one)) == -1) ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
+	if (config_parse_conninfo(spec, &ci, &keyfile, err, sizeof(err)) ==
+	    -1 || keyfile != NULL) {
+		fprintf(stderr, "-C: %s\n", keyfile != NULL ?
+		    "key= belongs to --explain" : err);
+		return 255;
 	}
-	return fd;
-}
-
-/*
- * SO_REUSEPORT would let a second jumpgate of the same user share the
- * port and silently take half the connections: a plain bind first fails
- * with EADDRINUSE, as sshd's would.
- */
-static int
-main_port_free(const struct addrinfo *ai)
-{
-	int fd, one = 1, rc = -1, saved;
-
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
-	if (fd == -1)
-		return -1;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
-	    (ai->ai_family != AF_INET6 || setsockopt(fd, IPPROTO_IPV6,
-	    IPV6_V6ONLY, &one, sizeof(one)) == 0) &&
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-		rc = 0;
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return rc;
-}
-
-/* Binds every ListenAddress x Port once per worker; sshd's messages. */
-static int
-main_bind_all(const struct config *cf, char *first_host, size_t hostlen,
-    int *first_port)
-{
-	struct addrinfo hints, *res, *ai;
-	char portstr[16], ntop[ADDR_STRLEN];
-	int i, p, k, fd, port, bound = 0, rc;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	for (i = 0; i < cf->c_nlisten; i++) {
-		for (p = 0; p < cf->c_nports; p++) {
-			port = cf->c_listen[i].cl_port ? cf->c_listen[i].cl_port
-			    : cf->c_ports[p];
-			if (cf->c_listen[i].cl_port && p > 0)
-				break;
-			snprintf(portstr, sizeof(portstr), "%d", port);
-			rc = getaddrinfo(cf->c_listen[i].cl_host, portstr,
-			    &hints, &res);
-			if (rc != 0) {
-				log_error("bad addr or host: %s (%s)",
-				    cf->c_listen[i].cl_host, gai_strerror(rc));
-				continue;
-			}
-			for (ai = res; ai != NULL; ai = ai->ai_next) {
-				addr_ntop(ai->ai_addr, ntop, sizeof(ntop),
-				    &port);
-				if (main_port_free(ai) == -1) {
-					log_error("Bind to port %d on %s "
-					    "failed: %s.", port, ntop,
-					    strerror(errno));
-					continue;
-				}
-				for (k = 0; k < main_nworkers; k++) {
-					struct worker *w = &main_workers[k];
-
-					if (w->w_nlfds == WORKER_MAX_LISTENERS)
-						log_fatal("too many listen "
-						    "addresses");
-					if ((fd = main_listen_one(ai)) == -1) {
-						log_error("Bind to port %d on "
-						    "%s failed: %s.", port,
-						    ntop, strerror(errno));
-						break;
-					}
-					w->w_lfds[w->w_nlfds++] = fd;
-				}
-				if (k < main_nworkers)
-					continue;
-				log_info("Server listening on %s port %d.",
-				    ntop, port);
-				if (bound++ == 0) {
-					str_lcpy(first_host, ntop, hostlen);
-					*first_port = port;
-				}
-			}
-			freeaddrinfo(res);
-		}
-	}
-	return bound;
+	config_dump_conn(cf, &ci, STDOUT_FILENO);
+	return 0;
 }
 
 static void
@@ -337,10 +268,17 @@ main(int argc, char **argv)
 	main_load_config(&cf, &mo);
 
 	level = mo.mo_debug > 0 ? log_get_level() : cf.c_log_level;
-	if (mo.mo_dump) {
-		config_dump(&cf, STDOUT_FILENO);
+	if (mo.mo_dump || mo.mo_explain != NULL) {
+		i = 0;
+		if (mo.mo_explain != NULL)
+			i = explain_run(&cf, mo.mo_explain, mo.mo_explain_host,
+			    mo.mo_explain_port);
+		else if (mo.mo_conn != NULL)
+			i = main_dump_conn(&cf, mo.mo_conn);
+		else
+			config_dump(&cf, STDOUT_FILENO);
 		config_free(&cf);
-		return 0;
+		return i;
 	}
 	nhostkeys = hostkey_prepare(&cf, mo.mo_test, hostkeys, HOSTKEY_MAX);
 	if (nhostkeys == -1)
@@ -379,13 +317,22 @@ main(int argc, char **argv)
 		nworkers = MAIN_MAX_WORKERS;
 	main_workers = xcalloc((size_t)nworkers, sizeof(*main_workers));
 	main_nworkers = nworkers;
-	if (main_bind_all(&cf, first_host, sizeof(first_host),
-	    &first_port) == 0)
+	if (listen_bind_all(&cf, main_workers, main_nworkers, first_host,
+	    sizeof(first_host), &first_port) == 0)
 		log_fatal("Cannot bind any address.");
-	for (i = 0; i < nworkers; i++)
+	main_nself = listen_endpoints(&cf, main_self, LISTEN_MAX_ENDPOINTS);
+	for (i = 0; i < nworkers; i++) {
+		main_workers[i].w_self = main_self;
+		main_workers[i].w_nself = main_nself;
+	}
+	for (i = 0; i < nworkers; i++) {
 		if (worker_init(&main_workers[i], i, &cf, hostkeys,
 		    nhostkeys) == -1)
 			log_fatal("cannot start worker %d", i);
+		/* MaxStartups is the daemon's; each worker takes its share. */
+		main_workers[i].w_max_unauth = (cf.c_max_startups + nworkers -
+		    1) / nworkers;
+	}
 	if (cf.c_demo && hostkey_demo_setup(&cf, hostkeys, nhostkeys,
 	    first_host, first_port) == -1)
 		log_fatal("cannot write the demo's files in %s",

@@ -239,6 +239,25 @@ session_key_describe(ssh_key key, char *buf, size_t len)
 	ssh_string_free_char(fp);
 }
 
+/* Match blocks are decided once, now that the user is known. */
+static void
+session_policy_init(struct session *s)
+{
+	struct worker *w = s->s_worker;
+	struct config_conninfo ci;
+
+	ci.ci_user = s->s_user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_policy(w->w_config, &ci, &s->s_policy);
+	s->s_policy_ctx.pc_set = &s->s_policy;
+	s->s_policy_ctx.pc_key = &s->s_keyopts;
+	s->s_policy_ctx.pc_key_src = s->s_key_src;
+	s->s_policy_ctx.pc_self = w->w_self;
+	s->s_policy_ctx.pc_nself = w->w_nself;
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static void
@@ -246,6 +265,7 @@ session_auth(struct session *s, ssh_message msg)
 {
 	const struct config *cf = s->s_worker->w_config;
 	struct authkey_match match;
+	char keysrc[sizeof(match.am_file) + 16];
 	const char *user = ssh_message_auth_user(msg);
 	enum ssh_publickey_state_e state;
 	char keydesc[128];
@@ -302,7 +322,10 @@ session_auth(struct session *s, ssh_message msg)
 	s->s_user = xstrdup(user);
 	s->s_keyopts = match.am_opts;
 	memset(&match.am_opts, 0, sizeof(match.am_opts));
+	snprintf(keysrc, sizeof(keysrc), "%s:%d", match.am_file, match.am_line);
+	s->s_key_src = xstrdup(keysrc);
 	authkeys_match_free(&match);
+	session_policy_init(s);
 	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
 	session_log_auth(s, 1, user, keydesc, 0);
 	ssh_message_auth_reply_success(msg, 0);
@@ -613,9 +636,12 @@ session_free(struct session *s)
 	TAILQ_REMOVE(&w->w_sessions, s, s_entry);
 	w->w_nsessions--;
 	authkeys_opts_free(&s->s_keyopts);
+	if (s->s_user != NULL)
+		config_policy_release(&s->s_policy);
 	free(s->s_chans);
 	free(s->s_user);
 	free(s->s_authuser);
+	free(s->s_key_src);
 	free(s);
 }
 

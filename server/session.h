@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "authkeys.h"
+#include "policy.h"
 
 struct worker;
 struct channel;
@@ -53,6 +54,9 @@ struct session {
 	char			*s_user;	/* once authenticated */
 	char			 s_keydesc[128];	/* "ED25519 SHA256:..." */
 	struct authkey_opts	 s_keyopts;
+	char			*s_key_src;	/* "file:line" of the key */
+	struct policy_settings	 s_policy;	/* after Match, for this user */
+	struct policy_ctx	 s_policy_ctx;
 	struct ssh_counter_struct s_sockcount;
 	struct channel		**s_chans;	/* index = our channel id */
 	int			 s_nchans_alloc;

@@ -56,7 +56,6 @@ worker_init(struct worker *w, int id, const struct config *cf,
 	w->w_id = id;
 	w->w_config = cf;
 	TAILQ_INIT(&w->w_sessions);
-	w->w_max_unauth = cf->c_max_startups;
 	if ((w->w_base = event_base_new()) == NULL)
 		goto fail;
 	w->w_dns = evdns_base_new(w->w_base,

@@ -11,6 +11,7 @@
 #include <libssh/server.h>
 
 struct config;
+struct policy_endpoint;
 struct event_base;
 struct evdns_base;
 struct evconnlistener;
@@ -32,6 +33,9 @@ struct worker {
 	int			 w_nsessions;
 	int			 w_nunauth;	/* sessions not yet authenticated */
 	int			 w_max_unauth;
+	/* Our own listening endpoints, never a target (read-only). */
+	const struct policy_endpoint *w_self;
+	int			 w_nself;
 };
 
 /* Creates the worker's loop and bind; listening fds are already bound. */

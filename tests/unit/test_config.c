@@ -393,8 +393,7 @@ static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"PermitOpen", "AllowTcpForwarding", "DisableForwarding",
-		"PermitListen", "Match", "Include", "AllowUsers", "DenyUsers",
+		"PermitListen", "Include", "AllowUsers", "DenyUsers",
 		"AllowGroups", "DenyGroups", "AuthorizedKeysCommand",
 		"TrustedUserCAKeys", "RequiredRSASize",
 	};
@@ -409,10 +408,11 @@ test_restrictions_refused(void **state)
 		check_error(text, want);
 	}
 	/* The keyword is reported as written. */
-	check_error("permitopen localhost:22\n", "test.conf:1: Unsupported "
-	    "option permitopen: jumpgate does not enforce it yet");
-	check_error("Match User alice\n", "test.conf:1: Unsupported option "
-	    "Match: jumpgate does not enforce it yet");
+	check_error("allowusers alice\n", "test.conf:1: Unsupported "
+	    "option allowusers: jumpgate does not enforce it yet");
+	/* Enforced now, so no longer refused. */
+	check_ok("PermitOpen any\nAllowTcpForwarding yes\n"
+	    "DisableForwarding no\nMatch User alice\n");
 }
 
 static void
@@ -530,10 +530,23 @@ test_command_line(void **state)
 	    -1);
 	assert_string_equal(err, "command-line:0: Bad configuration option: "
 	    "Nope");
-	assert_int_equal(config_apply_option(&cf, "PermitOpen=any", err,
+	assert_int_equal(config_apply_option(&cf, "AllowUsers=alice", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "command-line:0: Unsupported option "
-	    "PermitOpen: jumpgate does not enforce it yet");
+	    "AllowUsers: jumpgate does not enforce it yet");
+	assert_int_equal(config_apply_option(&cf, "Match=User alice", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "command-line:0: Match directive not "
+	    "supported as a command-line option");
+	config_free(&cf);
+
+	/* -o PermitOpen comes first, so it wins over the file's. */
+	config_init(&cf);
+	assert_int_equal(config_apply_option(&cf, "PermitOpen=db:5432", err,
+	    sizeof(err)), 0);
+	assert_int_equal(load(&cf, "PermitOpen any\n", err), 0);
+	assert_int_equal(cf.c_policy.ps_npermitopen, 1);
+	assert_string_equal(cf.c_policy.ps_permitopen_src, "command-line:0");
 	config_free(&cf);
 }
 
@@ -676,7 +689,11 @@ test_dump_defaults(void **state)
 	    "maxstartups 100\n"
 	    "statedirectory /var/lib/jumpgate\n"
 	    "workers 0\n"
-	    "jumpgatedemo no\n");
+	    "jumpgatedemo no\n"
+	    "allowtcpforwarding yes\n"
+	    "disableforwarding no\n"
+	    "permitopen any\n"
+	    "denyspecialdestinations yes\n");
 	free(text);
 	config_free(&cf);
 }
@@ -694,7 +711,13 @@ test_dump_configured(void **state)
 	    "AuthorizedKeysFile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
 	    "LogLevel DEBUG2\nSyslogFacility LOCAL1\nPidFile none\n"
 	    "LoginGraceTime 1h\nMaxAuthTries 3\nMaxStartups 10:30:50\n"
-	    "StateDirectory /srv/jg\nWorkers 8\nJumpgateDemo yes\n", err), 0);
+	    "StateDirectory /srv/jg\nWorkers 8\nJumpgateDemo yes\n"
+	    "AllowTcpForwarding LOCAL\nDisableForwarding yes\n"
+	    "PermitOpen db:5432 [::1]:* *:443\n"
+	    "PermitDestination DB.internal.:5432 10.0.0.0/8:1-1023\n"
+	    "DenyDestination [::1]:*\nDenyDestination 169.254.0.0/16:*\n"
+	    "DenySpecialDestinations no\n"
+	    "Match User alice\nAllowTcpForwarding no\n", err), 0);
 	config_finalize(&cf);
 	text = dump(&cf);
 	assert_string_equal(text,
@@ -714,7 +737,422 @@ test_dump_configured(void **state)
 	    "maxstartups 50\n"
 	    "statedirectory /srv/jg\n"
 	    "workers 8\n"
-	    "jumpgatedemo yes\n");
+	    "jumpgatedemo yes\n"
+	    "allowtcpforwarding local\n"
+	    "disableforwarding yes\n"
+	    "permitopen db:5432 [::1]:* *:443\n"
+	    "permitdestination DB.internal.:5432 10.0.0.0/8:1-1023\n"
+	    "denydestination [::1]:* 169.254.0.0/16:*\n"
+	    "denyspecialdestinations no\n");
+	free(text);
+	config_free(&cf);
+}
+
+static void
+test_policy_values(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 allow, disable, special;
+	} cases[] = {
+		{ "AllowTcpForwarding yes", POLICY_FWD_ALL, -1, -1 },
+		{ "AllowTcpForwarding ALL", POLICY_FWD_ALL, -1, -1 },
+		{ "AllowTcpForwarding Local", POLICY_FWD_LOCAL, -1, -1 },
+		{ "AllowTcpForwarding remote", POLICY_FWD_REMOTE, -1, -1 },
+		{ "AllowTcpForwarding no", POLICY_FWD_NO, -1, -1 },
+		{ "DisableForwarding yes", -1, 1, -1 },
+		{ "DisableForwarding NO", -1, 0, -1 },
+		{ "DenySpecialDestinations no", -1, -1, 0 },
+		{ "DenySpecialDestinations Yes", -1, -1, 1 },
+		{ "allowtcpforwarding=no", POLICY_FWD_NO, -1, -1 },
+	};
+	struct config cf;
+	char text[128], err[CONFIG_ERR_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_init(&cf);
+		snprintf(text, sizeof(text), "Port 22\n%s\n", cases[i].text);
+		if (load(&cf, text, err) != 0)
+			fail_msg("rejected %s: %s", cases[i].text, err);
+		assert_int_equal(cf.c_policy.ps_allow_tcp, cases[i].allow);
+		assert_int_equal(cf.c_policy.ps_disable, cases[i].disable);
+		assert_int_equal(cf.c_policy.ps_deny_special,
+		    cases[i].special);
+		if (cases[i].allow != -1)
+			assert_string_equal(cf.c_policy.ps_allow_tcp_src,
+			    "test.conf:2");
+		if (cases[i].disable != -1)
+			assert_string_equal(cf.c_policy.ps_disable_src,
+			    "test.conf:2");
+		if (cases[i].special != -1)
+			assert_string_equal(cf.c_policy.ps_deny_special_src,
+			    "test.conf:2");
+		config_free(&cf);
+	}
+}
+
+static void
+test_permitopen_forms(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	/* Unset: nothing recorded, and -T says any. */
+	config_init(&cf);
+	assert_int_equal(cf.c_policy.ps_permitopen_set, 0);
+	assert_int_equal(cf.c_policy.ps_allow_tcp, -1);
+	assert_int_equal(cf.c_policy.ps_deny_special, -1);
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "PermitOpen any\n", err), 0);
+	assert_int_equal(cf.c_policy.ps_permitopen_set, 1);
+	assert_int_equal(cf.c_policy.ps_permitopen_none, 0);
+	assert_int_equal(cf.c_policy.ps_npermitopen, 0);
+	assert_string_equal(cf.c_policy.ps_permitopen_src, "test.conf:1");
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "\nPermitOpen none\n", err), 0);
+	assert_int_equal(cf.c_policy.ps_permitopen_set, 1);
+	assert_int_equal(cf.c_policy.ps_permitopen_none, 1);
+	assert_int_equal(cf.c_policy.ps_npermitopen, 0);
+	assert_string_equal(cf.c_policy.ps_permitopen_src, "test.conf:2");
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "PermitOpen db:5432 [::1]:22 *:443 "
+	    "\"h:*\"\n", err), 0);
+	assert_int_equal(cf.c_policy.ps_npermitopen, 4);
+	assert_string_equal(cf.c_policy.ps_permitopen[0].pe_host, "db");
+	assert_int_equal(cf.c_policy.ps_permitopen[0].pe_port, 5432);
+	assert_string_equal(cf.c_policy.ps_permitopen[1].pe_host, "::1");
+	assert_int_equal(cf.c_policy.ps_permitopen[1].pe_port, 22);
+	assert_string_equal(cf.c_policy.ps_permitopen[2].pe_host, "*");
+	assert_int_equal(cf.c_policy.ps_permitopen[3].pe_port,
+	    AUTHKEYS_PERMIT_ANY_PORT);
+	config_free(&cf);
+}
+
+static void
+test_policy_first_wins(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "AllowTcpForwarding local\n"
+	    "AllowTcpForwarding no\n"
+	    "DisableForwarding no\n"
+	    "DisableForwarding yes\n"
+	    "PermitOpen a:1 b:2\n"
+	    "PermitOpen none\n"
+	    "DenySpecialDestinations no\n"
+	    "DenySpecialDestinations yes\n"
+	    "PermitDestination a:1 b:2\n"
+	    "PermitDestination c:3\n"
+	    "DenyDestination x:1\n"
+	    "DenyDestination y:2 z:3\n", err), 0);
+	assert_int_equal(cf.c_policy.ps_allow_tcp, POLICY_FWD_LOCAL);
+	assert_string_equal(cf.c_policy.ps_allow_tcp_src, "test.conf:1");
+	assert_int_equal(cf.c_policy.ps_disable, 0);
+	assert_string_equal(cf.c_policy.ps_disable_src, "test.conf:3");
+	assert_int_equal(cf.c_policy.ps_npermitopen, 2);
+	assert_int_equal(cf.c_policy.ps_permitopen_none, 0);
+	assert_string_equal(cf.c_policy.ps_permitopen_src, "test.conf:5");
+	assert_int_equal(cf.c_policy.ps_deny_special, 0);
+	/* The rule lists accumulate, each rule knowing its line. */
+	assert_int_equal(cf.c_policy.ps_npermit, 3);
+	assert_string_equal(cf.c_policy.ps_permit[2].dr_text, "c:3");
+	assert_int_equal(cf.c_policy.ps_permit[2].dr_line, 10);
+	assert_string_equal(cf.c_policy.ps_permit[2].dr_file, "test.conf");
+	assert_int_equal(cf.c_policy.ps_permit[0].dr_deny, 0);
+	assert_int_equal(cf.c_policy.ps_ndeny, 3);
+	assert_int_equal(cf.c_policy.ps_deny[0].dr_line, 11);
+	assert_int_equal(cf.c_policy.ps_deny[2].dr_line, 12);
+	assert_int_equal(cf.c_policy.ps_deny[2].dr_deny, 1);
+	assert_string_equal(cf.c_policy.ps_deny[2].dr_host, "z");
+	/* One copy of each file name and file:line. */
+	assert_ptr_equal(cf.c_policy.ps_deny[0].dr_file,
+	    cf.c_policy.ps_permit[0].dr_file);
+	config_free(&cf);
+}
+
+static void
+test_policy_errors(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*err;
+	} cases[] = {
+		{ "AllowTcpForwarding maybe\n", "test.conf:1: "
+		    "AllowTcpForwarding: unsupported option \"maybe\"" },
+		{ "AllowTcpForwarding\n", "test.conf:1: AllowTcpForwarding: "
+		    "missing argument" },
+		{ "AllowTcpForwarding yes no\n", "test.conf:1: "
+		    "AllowTcpForwarding: extra arguments at end of line" },
+		{ "DisableForwarding 1\n", "test.conf:1: DisableForwarding: "
+		    "unsupported option \"1\"" },
+		{ "DenySpecialDestinations always\n", "test.conf:1: "
+		    "DenySpecialDestinations: unsupported option \"always\"" },
+		{ "PermitOpen\n", "test.conf:1: PermitOpen: missing argument" },
+		{ "PermitOpen \"\"\n", "test.conf:1: PermitOpen: missing "
+		    "argument" },
+		{ "PermitOpen localhost\n", "test.conf:1: PermitOpen: bad port "
+		    "number" },
+		{ "PermitOpen localhost:0\n", "test.conf:1: PermitOpen: bad "
+		    "port number" },
+		{ "PermitOpen localhost:65536\n", "test.conf:1: PermitOpen: "
+		    "bad port number" },
+		{ "PermitOpen host/22\n", "test.conf:1: PermitOpen: missing "
+		    "host" },
+		{ "PermitOpen [::1\n", "test.conf:1: PermitOpen: missing "
+		    "host" },
+		{ "PermitOpen db:1 db:x\n", "test.conf:1: PermitOpen: bad port "
+		    "number" },
+		{ "PermitOpen any db:1\n", "test.conf:1: PermitOpen: \"any\" "
+		    "argument must appear alone" },
+		{ "PermitOpen db:1 none\n", "test.conf:1: PermitOpen: \"none\" "
+		    "argument must appear alone" },
+		{ "PermitOpen any any\n", "test.conf:1: PermitOpen: \"any\" "
+		    "argument must appear alone" },
+		/* Case-sensitive keywords: these are hosts without a port. */
+		{ "PermitOpen ANY\n", "test.conf:1: PermitOpen: bad port "
+		    "number" },
+		{ "PermitOpen None\n", "test.conf:1: PermitOpen: bad port "
+		    "number" },
+		/* A later line is ignored but still checked, as in sshd. */
+		{ "PermitOpen db:1\n\nPermitOpen db\n", "test.conf:3: "
+		    "PermitOpen: bad port number" },
+		{ "permitopen x\n", "test.conf:1: permitopen: bad port "
+		    "number" },
+		{ "PermitDestination\n", "test.conf:1: PermitDestination: "
+		    "missing argument" },
+		{ "PermitDestination db:1 db\n", "test.conf:1: "
+		    "PermitDestination: missing port \"db\"" },
+		{ "DenyDestination 10.0.0.1/8:22\n", "test.conf:1: "
+		    "DenyDestination: host bits set beyond /8 "
+		    "\"10.0.0.1/8:22\"" },
+		{ "denydestination [::1]:0-x\n", "test.conf:1: "
+		    "denydestination: bad port range \"[::1]:0-x\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_error(cases[i].text, cases[i].err);
+}
+
+static void
+test_match_blocks(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "AllowTcpForwarding local\n"
+	    "Match User alice\n"
+	    "  AllowTcpForwarding no\n"
+	    "  PermitOpen none\n"
+	    "  X11Forwarding no\n"		/* ignored, sshd allows it */
+	    "  ForceCommand /bin/false\n"
+	    "match address 10.0.0.0/8\n"
+	    "  DisableForwarding yes\n"
+	    "  PermitDestination db:5432\n"
+	    "  DenyDestination 10.0.0.0/8:*\n"
+	    "  DenySpecialDestinations no\n", err), 0);
+	/* The global value is not touched by the blocks. */
+	assert_int_equal(cf.c_policy.ps_allow_tcp, POLICY_FWD_LOCAL);
+	assert_int_equal(cf.c_policy.ps_permitopen_set, 0);
+	assert_int_equal(cf.c_policy.ps_disable, -1);
+	assert_int_equal(cf.c_policy.ps_npermit, 0);
+	assert_int_equal(cf.c_nmatches, 2);
+	assert_string_equal(cf.c_matches[0].cm_text, "User alice");
+	assert_string_equal(cf.c_matches[0].cm_file, "test.conf");
+	assert_int_equal(cf.c_matches[0].cm_line, 2);
+	assert_int_equal(cf.c_matches[0].cm_ncrit, 1);
+	assert_int_equal(cf.c_matches[0].cm_crit[0].mc_kind,
+	    CONFIG_MATCH_USER);
+	assert_string_equal(cf.c_matches[0].cm_crit[0].mc_patterns, "alice");
+	assert_int_equal(cf.c_matches[0].cm_policy.ps_allow_tcp,
+	    POLICY_FWD_NO);
+	assert_string_equal(cf.c_matches[0].cm_policy.ps_allow_tcp_src,
+	    "test.conf:3");
+	assert_int_equal(cf.c_matches[0].cm_policy.ps_permitopen_none, 1);
+	assert_int_equal(cf.c_matches[0].cm_policy.ps_disable, -1);
+	assert_int_equal(cf.c_matches[1].cm_line, 7);
+	assert_int_equal(cf.c_matches[1].cm_crit[0].mc_kind,
+	    CONFIG_MATCH_ADDRESS);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_disable, 1);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_npermit, 1);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_ndeny, 1);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_deny[0].dr_line, 10);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_deny_special, 0);
+
+	/* A block ends with its file: the next load is global again. */
+	assert_int_equal(load(&cf, "Port 2222\nAllowTcpForwarding no\n",
+	    err), 0);
+	assert_int_equal(cf.c_ports[0], 2222);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_allow_tcp, -1);
+	/* Fed line by line, a line continues the last block. */
+	assert_int_equal(config_parse_line(&cf, "AllowTcpForwarding remote",
+	    "x.conf", 9, err, sizeof(err)), 0);
+	assert_int_equal(cf.c_matches[1].cm_policy.ps_allow_tcp,
+	    POLICY_FWD_REMOTE);
+	assert_string_equal(cf.c_matches[1].cm_policy.ps_allow_tcp_src,
+	    "x.conf:9");
+	assert_int_equal(config_parse_line(&cf, "Port 1", "x.conf", 10, err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "x.conf:10: Directive 'Port' is not allowed "
+	    "within a Match block");
+	/* -o is global even after a Match. */
+	assert_int_equal(config_apply_option(&cf, "LogLevel=ERROR", err,
+	    sizeof(err)), 0);
+	config_free(&cf);
+	assert_int_equal(cf.c_nmatches, 0);
+	assert_null(cf.c_matches);
+	assert_int_equal(cf.c_nsources, 0);
+}
+
+static void
+test_match_not_allowed(void **state)
+{
+	static const char *const lines[] = {
+		"Port 22", "ListenAddress 127.0.0.1", "HostKey /k",
+		"AuthorizedKeysFile /k/%u", "LogLevel DEBUG", "PidFile /p",
+		"LoginGraceTime 1", "MaxAuthTries 1", "MaxStartups 1",
+		"StateDirectory /s", "Workers 1", "JumpgateDemo no",
+		"UsePAM yes", "Ciphers aes128-ctr", "PermitRootLogin yes",
+		"AllowUsers alice", "PermitListen any", "Include /x",
+		"PubkeyAuthentication yes",
+	};
+	char text[256], want[256], kw[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(text, sizeof(text), "Match All\nPermitOpen any\n%s\n",
+		    lines[i]);
+		sscanf(lines[i], "%63s", kw);
+		snprintf(want, sizeof(want), "test.conf:3: Directive '%s' is "
+		    "not allowed within a Match block", kw);
+		check_error(text, want);
+	}
+	/* Named as written; an unknown keyword is still unknown first. */
+	check_error("Match All\nport 22\n", "test.conf:2: Directive 'port' "
+	    "is not allowed within a Match block");
+	check_error("Match All\nFrob 1\n",
+	    "test.conf:2: Bad configuration option: Frob");
+	/* sshd allows these in Match; they stay harmless here. */
+	check_ok("Match User alice\nX11Forwarding no\nAllowAgentForwarding no\n"
+	    "PasswordAuthentication no\nPermitTTY no\nBanner none\n"
+	    "ClientAliveInterval 10\nGatewayPorts no\nPermitTunnel no\n");
+	/* A Match inside a block starts the next block. */
+	check_ok("Match User a\nMatch User b\nPermitOpen any\n");
+}
+
+/* What config_dump_conn writes for cf and spec. */
+static char *
+dump_conn(const struct config *cf, const char *spec)
+{
+	struct config_conninfo ci;
+	char path[] = "/tmp/jgdump.XXXXXX", buf[256], err[256], *text;
+	int fd;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	assert_int_equal(config_parse_conninfo(buf, &ci, NULL, err,
+	    sizeof(err)), 0);
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	config_dump_conn(cf, &ci, fd);
+	text = tu_slurp_fd(fd);
+	close(fd);
+	return text;
+}
+
+static void
+test_dump_conn(void **state)
+{
+	static const char *const head =
+	    "port 22\n"
+	    "listenaddress 0.0.0.0:22\n"
+	    "listenaddress [::]:22\n"
+	    "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"
+	    "loglevel INFO\n"
+	    "syslogfacility AUTH\n"
+	    "pidfile /run/jumpgate.pid\n"
+	    "logingracetime 120\n"
+	    "maxauthtries 6\n"
+	    "maxstartups 100\n"
+	    "statedirectory /var/lib/jumpgate\n"
+	    "workers 0\n"
+	    "jumpgatedemo no\n";
+	static const struct {
+		const char	*spec;
+		const char	*tail;
+	} cases[] = {
+		{ "user=alice,addr=10.1.2.3,laddr=10.9.9.9,lport=22",
+		    "allowtcpforwarding no\n"
+		    "disableforwarding no\n"
+		    "permitopen none\n"
+		    "permitdestination *.corp:443\n"
+		    "denydestination 169.254.0.0/16:* 10.0.0.0/8:*\n"
+		    "denyspecialdestinations no\n" },
+		{ "user=bob,addr=10.1.2.3",
+		    "allowtcpforwarding remote\n"
+		    "disableforwarding no\n"
+		    "permitopen db:5432 [::1]:*\n"
+		    "permitdestination *.corp:443\n"
+		    "denydestination 169.254.0.0/16:*\n"
+		    "denyspecialdestinations no\n" },
+		{ "addr=192.0.2.1,lport=2222",
+		    "allowtcpforwarding local\n"
+		    "disableforwarding yes\n"
+		    "permitopen db:5432 [::1]:*\n"
+		    "permitdestination db:5432\n"
+		    "denydestination 169.254.0.0/16:*\n"
+		    "denyspecialdestinations yes\n" },
+	};
+	struct config cf;
+	char err[CONFIG_ERR_MAX], *text, *want;
+	size_t i;
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "AllowTcpForwarding local\n"
+	    "PermitOpen db:5432 [::1]:*\n"
+	    "PermitDestination db:5432\n"
+	    "DenyDestination 169.254.0.0/16:*\n"
+	    "Match User alice\n"
+	    "AllowTcpForwarding no\n"
+	    "PermitOpen none\n"
+	    "DenyDestination 10.0.0.0/8:*\n"
+	    "Match Address 10.0.0.0/8\n"
+	    "AllowTcpForwarding remote\n"
+	    "PermitDestination *.corp:443\n"
+	    "DenySpecialDestinations no\n"
+	    "Match LocalPort 2222\n"
+	    "DisableForwarding yes\n", err), 0);
+	config_finalize(&cf);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		text = dump_conn(&cf, cases[i].spec);
+		assert_true(asprintf(&want, "%s%s", head, cases[i].tail) > 0);
+		if (strcmp(text, want) != 0)
+			fail_msg("-C %s:\n%s\nwant:\n%s", cases[i].spec, text,
+			    want);
+		free(want);
+		free(text);
+	}
+	/* Plain -T: the global section only. */
+	text = dump(&cf);
+	assert_non_null(strstr(text, "jumpgatedemo no\n"
+	    "allowtcpforwarding local\n"
+	    "disableforwarding no\n"
+	    "permitopen db:5432 [::1]:*\n"
+	    "permitdestination db:5432\n"
+	    "denydestination 169.254.0.0/16:*\n"
+	    "denyspecialdestinations yes\n"));
 	free(text);
 	config_free(&cf);
 }
@@ -759,6 +1197,13 @@ main(void)
 		cmocka_unit_test(test_finalize_keeps_values),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_configured),
+		cmocka_unit_test(test_policy_values),
+		cmocka_unit_test(test_permitopen_forms),
+		cmocka_unit_test(test_policy_first_wins),
+		cmocka_unit_test(test_policy_errors),
+		cmocka_unit_test(test_match_blocks),
+		cmocka_unit_test(test_match_not_allowed),
+		cmocka_unit_test(test_dump_conn),
 		cmocka_unit_test(test_free_twice),
 	};
 

@@ -1,0 +1,692 @@
+/*
+ * match.c: Match blocks, and the policy they leave for one connection.
+ *
+ * sshd reads its file twice: once at start-up, checking Match lines for
+ * syntax only, and once per connection, applying the blocks whose
+ * criteria hold to a fresh set of options that then overrides the global
+ * ones (match_cfg_line, parse_server_match_config,
+ * copy_set_server_options).  jumpgate parses once and keeps each block
+ * with the settings it made, so the per-connection pass is a walk over
+ * the blocks in file order.  The outcome is the same: for each setting
+ * the first applying block that sets it wins, else the global value.
+ *
+ * Criteria are matched as sshd does: User with its case-sensitive
+ * pattern lists, Address and LocalAddress with addr_match_list (CIDR
+ * first, glob otherwise, a negated hit vetoes), LocalPort as one number.
+ * Criteria jumpgate cannot evaluate (Group, Host, RDomain, ...) are an
+ * error, never a silent "no match".
+ *
+ * The -T output is here too, because -T -C is the same listing with the
+ * Match blocks applied for one connection.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+#include "str.h"
+
+/* sshd's sub[1024] in match_pattern_list and addrbuf[64] in addr.c. */
+#define MATCH_SUB_MAX	1024
+#define MATCH_ADDR_MAX	64
+
+struct match_addr {
+	int		 af;
+	unsigned char	 a[16];
+	uint32_t	 scope;	/* IPv6 scope id: sshd compares it too */
+};
+
+static const struct {
+	const char		*mk_name;
+	enum config_match_kind	 mk_kind;
+} match_kinds[] = {
+	{ "User", CONFIG_MATCH_USER },
+	{ "Address", CONFIG_MATCH_ADDRESS },
+	{ "LocalAddress", CONFIG_MATCH_LOCALADDRESS },
+	{ "LocalPort", CONFIG_MATCH_LOCALPORT },
+};
+
+/* sshd takes these as "name=value" too (match_cfg_line). */
+static const char *const match_eq_forms[] = {
+	"user=", "group=", "host=", "address=", "localaddress=",
+	"localport=", "rdomain=", "version=",
+};
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+static int	match_fail(char *, size_t, const char *, int, const char *,
+		    ...) __attribute__((format(printf, 5, 6)));
+static int	match_pton(const char *, struct match_addr *);
+static int	match_cidr(const char *, struct match_addr *, unsigned int *);
+static int	match_netmatch(const struct match_addr *,
+		    const struct match_addr *, unsigned int);
+static int	match_addr_list(const char *, const char *);
+static int	match_pattern_list(const char *, const char *);
+static int	match_port(const char *, int *);
+static void	config_dump_with(const struct config *,
+		    const struct policy_settings *, int);
+
+static int
+match_fail(char *err, size_t errlen, const char *file, int line,
+    const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%d: %s", file, line, msg);
+	return -1;
+}
+
+/*
+ * sshd's addr_pton(): getaddrinfo(AI_NUMERICHOST), so the IPv4 forms
+ * inet_aton takes ("10", "127.1") count as addresses here as they do
+ * there.
+ */
+static int
+match_pton(const char *s, struct match_addr *out)
+{
+	struct addrinfo hints, *ai;
+	const struct sockaddr_in6 *sin6;
+
+	memset(out, 0, sizeof(*out));
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (s == NULL || getaddrinfo(s, NULL, &hints, &ai) != 0)
+		return -1;
+	if (ai == NULL || ai->ai_addr == NULL) {
+		if (ai != NULL)
+			freeaddrinfo(ai);
+		return -1;
+	}
+	out->af = ai->ai_addr->sa_family;
+	if (out->af == AF_INET)
+		memcpy(out->a, &((const struct sockaddr_in *)(const void *)
+		    ai->ai_addr)->sin_addr, 4);
+	else if (out->af == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)(const void *)ai->ai_addr;
+		memcpy(out->a, &sin6->sin6_addr, 16);
+		out->scope = sin6->sin6_scope_id;
+	} else
+		out->af = 0;
+	freeaddrinfo(ai);
+	return out->af == 0 ? -1 : 0;
+}
+
+/*
+ * 1 when a is ::ffff:a.b.c.d, turned into a.b.c.d: an IPv4 client seen
+ * through an IPv6 socket, which sshd's ipv64_normalise_mapped() turns
+ * into plain IPv4 before any Match is tested.  Entries of the list are
+ * left as written, as in sshd.
+ */
+static int
+match_unmap(struct match_addr *a)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (a->af != AF_INET6 || memcmp(a->a, mapped, sizeof(mapped)) != 0)
+		return 0;
+	memmove(a->a, a->a + 12, 4);
+	memset(a->a + 4, 0, 12);
+	a->af = AF_INET;
+	a->scope = 0;
+	return 1;
+}
+
+/*
+ * sshd's addr_pton_cidr(): 0 with net/bits set, -1 when the entry is not
+ * an address (it is then a glob), -2 for an address with a bad mask
+ * length or with host bits set past the mask.
+ */
+static int
+match_cidr(const char *entry, struct match_addr *net, unsigned int *bits)
+{
+	char buf[MATCH_ADDR_MAX], *slash;
+	unsigned int i, max;
+	long len = -1;
+	size_t n;
+
+	if (str_lcpy(buf, entry, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash++ = '\0';
+		/* strtonum(0, INT_MAX): anything else makes it a glob. */
+		n = strspn(slash, "0123456789");
+		if (n == 0 || n > 10 || slash[n] != '\0')
+			return -1;
+		if ((len = strtol(slash, NULL, 10)) > INT_MAX)
+			return -1;
+	}
+	if (match_pton(buf, net) == -1)
+		return -1;
+	max = net->af == AF_INET ? 32 : 128;
+	if (len == -1)
+		len = max;
+	if (len > (long)max)
+		return -2;
+	*bits = (unsigned int)len;
+	for (i = *bits; i < max; i++)
+		if (net->a[i / 8] & (0x80 >> (i % 8)))
+			return -2;
+	return 0;
+}
+
+static int
+match_netmatch(const struct match_addr *a, const struct match_addr *net,
+    unsigned int bits)
+{
+	unsigned int i;
+
+	if (a->af != net->af || a->scope != net->scope)
+		return 0;
+	for (i = 0; i < bits; i++)
+		if ((a->a[i / 8] ^ net->a[i / 8]) & (0x80 >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+/*
+ * sshd's addr_match_list(): 1 match, 0 none, -1 a negated entry matched,
+ * -2 the list is invalid.  With addr NULL it only checks the list.
+ */
+static int
+match_addr_list(const char *addr, const char *list)
+{
+	struct match_addr try, net;
+	char text[INET6_ADDRSTRLEN], *copy, *cp, *next;
+	unsigned int bits;
+	int neg, r, hit, ret = 0;
+
+	if (addr != NULL) {
+		if (match_pton(addr, &try) == -1)
+			return 0;
+		/* Globs see the address as sshd's log lines show it. */
+		if (match_unmap(&try) && inet_ntop(AF_INET, try.a, text,
+		    sizeof(text)) != NULL)
+			addr = text;
+	}
+	next = copy = xstrdup(list);
+	while ((cp = next) != NULL) {
+		if ((next = strchr(cp, ',')) != NULL)
+			*next++ = '\0';
+		if ((neg = *cp == '!'))
+			cp++;
+		if (*cp == '\0') {
+			ret = -2;
+			break;
+		}
+		if ((r = match_cidr(cp, &net, &bits)) == -2) {
+			ret = -2;
+			break;
+		}
+		if (addr == NULL)
+			continue;
+		hit = r == 0 ? match_netmatch(&try, &net, bits) :
+		    policy_glob(cp, addr, 0);
+		if (hit && neg) {
+			ret = -1;
+			break;
+		}
+		if (hit)
+			ret = 1;
+	}
+	free(copy);
+	return ret;
+}
+
+/*
+ * sshd's match_pattern_list() without lowercasing (User is matched
+ * case-sensitively): 1, 0, or -1 when a negated entry matched.  Like
+ * sshd, an entry of 1023 bytes or more makes the whole list fail.
+ */
+static int
+match_pattern_list(const char *s, const char *list)
+{
+	char sub[MATCH_SUB_MAX];
+	const char *p = list, *end;
+	size_t len;
+	int neg, ret = 0;
+
+	while (*p != '\0') {
+		if ((neg = *p == '!'))
+			p++;
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		if (len >= sizeof(sub) - 1)
+			return 0;
+		memcpy(sub, p, len);
+		sub[len] = '\0';
+		if (policy_glob(sub, s, 0)) {
+			if (neg)
+				return -1;
+			ret = 1;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return ret;
+}
+
+/* sshd's a2port() without service names: 0 to 65535. */
+static int
+match_port(const char *s, int *port)
+{
+	size_t n = strspn(s, "0123456789");
+	long v;
+
+	if (n == 0 || n > 5 || s[n] != '\0')
+		return -1;
+	if ((v = strtol(s, NULL, 10)) > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+void
+config_match_free(struct config_match *cm)
+{
+	int i;
+
+	for (i = 0; i < cm->cm_ncrit; i++)
+		free(cm->cm_crit[i].mc_patterns);
+	free(cm->cm_crit);
+	free(cm->cm_text);
+	config_policy_free(&cm->cm_policy);
+	memset(cm, 0, sizeof(*cm));
+}
+
+/* The criterion named by attr, -1 if jumpgate has none by that name. */
+static int
+match_kind(const char *attr)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(match_kinds); i++)
+		if (strcasecmp(attr, match_kinds[i].mk_name) == 0)
+			return (int)match_kinds[i].mk_kind;
+	return -1;
+}
+
+/*
+ * Checks one criterion's argument as sshd does at start-up, where every
+ * Match line is read without a connection.
+ */
+static int
+match_check(enum config_match_kind kind, const char *arg, const char *file,
+    int line, char *err, size_t errlen)
+{
+	int port;
+
+	switch (kind) {
+	case CONFIG_MATCH_ADDRESS:
+	case CONFIG_MATCH_LOCALADDRESS:
+		if (match_addr_list(NULL, arg) != 0)
+			return match_fail(err, errlen, file, line, "Invalid "
+			    "Match %s argument '%s'", kind ==
+			    CONFIG_MATCH_ADDRESS ? "address" : "localaddress",
+			    arg);
+		break;
+	case CONFIG_MATCH_LOCALPORT:
+		if (match_port(arg, &port) == -1)
+			return match_fail(err, errlen, file, line, "Bad Match "
+			    "condition: Invalid LocalPort '%s' on Match line",
+			    arg);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int
+config_match_parse(struct config *cf, char **av, int ac, const char *file,
+    int line, char *err, size_t errlen)
+{
+	struct config_match cm;
+	char *attr = NULL, *arg, *eq;
+	size_t i, textlen = 1;
+	int n, kind;
+
+	memset(&cm, 0, sizeof(cm));
+	config_policy_init(&cm.cm_policy);
+	cm.cm_file = file;
+	cm.cm_line = line;
+	cm.cm_crit = xcalloc((size_t)ac + 1, sizeof(*cm.cm_crit));
+	for (n = 0; n < ac; n++) {
+		free(attr);
+		attr = xstrdup(av[n]);
+		/* "All" takes no argument and must stand alone. */
+		if (strcasecmp(attr, "all") == 0) {
+			if (cm.cm_ncrit > 0 || n + 1 < ac) {
+				match_fail(err, errlen, file, line, "Bad Match "
+				    "condition: 'all' cannot be combined with "
+				    "other Match attributes");
+				goto fail;
+			}
+			cm.cm_crit[cm.cm_ncrit].mc_kind = CONFIG_MATCH_ALL;
+			cm.cm_crit[cm.cm_ncrit++].mc_patterns = xstrdup("");
+			continue;
+		}
+		if (strcasecmp(attr, "invalid-user") == 0) {
+			match_fail(err, errlen, file, line, "Bad Match "
+			    "condition: Unsupported Match attribute %s", attr);
+			goto fail;
+		}
+		arg = NULL;
+		for (i = 0; i < NITEMS(match_eq_forms); i++)
+			if (strncasecmp(attr, match_eq_forms[i],
+			    strlen(match_eq_forms[i])) == 0) {
+				eq = strchr(attr, '=');
+				*eq = '\0';
+				arg = eq + 1;
+				break;
+			}
+		if (i == NITEMS(match_eq_forms) && n + 1 < ac)
+			arg = av[++n];
+		/* sshd asks for the argument before it knows the name. */
+		if (arg == NULL || *arg == '\0') {
+			match_fail(err, errlen, file, line, "Bad Match "
+			    "condition: Missing Match criteria for %s", attr);
+			goto fail;
+		}
+		if ((kind = match_kind(attr)) == -1) {
+			match_fail(err, errlen, file, line, "Bad Match "
+			    "condition: Unsupported Match attribute %s", attr);
+			goto fail;
+		}
+		if (match_check(kind, arg, file, line, err, errlen) == -1)
+			goto fail;
+		cm.cm_crit[cm.cm_ncrit].mc_kind = kind;
+		cm.cm_crit[cm.cm_ncrit++].mc_patterns = xstrdup(arg);
+	}
+	if (cm.cm_ncrit == 0) {
+		match_fail(err, errlen, file, line, "Bad Match condition: One "
+		    "or more attributes required for Match");
+		goto fail;
+	}
+	free(attr);
+	for (n = 0; n < ac; n++)
+		textlen += strlen(av[n]) + 1;
+	cm.cm_text = xcalloc(1, textlen);
+	for (n = 0; n < ac; n++) {
+		if (n > 0)
+			strcat(cm.cm_text, " ");
+		strcat(cm.cm_text, av[n]);
+	}
+	cf->c_matches = xreallocarray(cf->c_matches,
+	    (size_t)cf->c_nmatches + 1, sizeof(*cf->c_matches));
+	cf->c_matches[cf->c_nmatches++] = cm;
+	return 0;
+fail:
+	free(attr);
+	config_match_free(&cm);
+	return -1;
+}
+
+int
+config_match_applies(const struct config_match *cm,
+    const struct config_conninfo *ci)
+{
+	const struct config_match_crit *mc;
+	int i, port;
+
+	for (i = 0; i < cm->cm_ncrit; i++) {
+		mc = &cm->cm_crit[i];
+		switch (mc->mc_kind) {
+		case CONFIG_MATCH_ALL:
+			break;
+		case CONFIG_MATCH_USER:
+			/* Before authentication there is no user to match. */
+			if (ci == NULL || ci->ci_user == NULL ||
+			    match_pattern_list(ci->ci_user,
+			    mc->mc_patterns) != 1)
+				return 0;
+			log_debug("user %.100s matched 'User %.100s' at line "
+			    "%d", ci->ci_user, mc->mc_patterns, cm->cm_line);
+			break;
+		case CONFIG_MATCH_ADDRESS:
+			if (ci == NULL || ci->ci_addr == NULL ||
+			    match_addr_list(ci->ci_addr, mc->mc_patterns) != 1)
+				return 0;
+			log_debug("connection from %.100s matched 'Address "
+			    "%.100s' at line %d", ci->ci_addr,
+			    mc->mc_patterns, cm->cm_line);
+			break;
+		case CONFIG_MATCH_LOCALADDRESS:
+			if (ci == NULL || ci->ci_laddr == NULL ||
+			    match_addr_list(ci->ci_laddr,
+			    mc->mc_patterns) != 1)
+				return 0;
+			log_debug("connection from %.100s matched "
+			    "'LocalAddress %.100s' at line %d", ci->ci_laddr,
+			    mc->mc_patterns, cm->cm_line);
+			break;
+		case CONFIG_MATCH_LOCALPORT:
+			if (ci == NULL || ci->ci_lport <= 0 ||
+			    match_port(mc->mc_patterns, &port) == -1 ||
+			    port != ci->ci_lport)
+				return 0;
+			log_debug("connection from %.100s matched 'LocalPort "
+			    "%d' at line %d", ci->ci_laddr != NULL ?
+			    ci->ci_laddr : "(null)", port, cm->cm_line);
+			break;
+		default:
+			return 0;
+		}
+	}
+	return cm->cm_ncrit > 0;
+}
+
+void
+config_effective_policy(const struct config *cf,
+    const struct config_conninfo *ci, struct policy_settings *out)
+{
+	const struct policy_settings *g = &cf->c_policy, *m;
+	int i, got_allow = 0, got_disable = 0, got_special = 0;
+	int got_open = 0, got_permit = 0;
+
+	*out = *g;
+	/* Denials only add up, so the list is always a fresh copy. */
+	out->ps_deny = NULL;
+	out->ps_ndeny = 0;
+	if (g->ps_ndeny > 0) {
+		out->ps_deny = xreallocarray(NULL, (size_t)g->ps_ndeny,
+		    sizeof(*out->ps_deny));
+		memcpy(out->ps_deny, g->ps_deny, (size_t)g->ps_ndeny *
+		    sizeof(*out->ps_deny));
+		out->ps_ndeny = g->ps_ndeny;
+	}
+	for (i = 0; i < cf->c_nmatches; i++) {
+		if (!config_match_applies(&cf->c_matches[i], ci))
+			continue;
+		m = &cf->c_matches[i].cm_policy;
+		if (!got_allow && m->ps_allow_tcp != -1) {
+			out->ps_allow_tcp = m->ps_allow_tcp;
+			out->ps_allow_tcp_src = m->ps_allow_tcp_src;
+			got_allow = 1;
+		}
+		if (!got_disable && m->ps_disable != -1) {
+			out->ps_disable = m->ps_disable;
+			out->ps_disable_src = m->ps_disable_src;
+			got_disable = 1;
+		}
+		if (!got_special && m->ps_deny_special != -1) {
+			out->ps_deny_special = m->ps_deny_special;
+			out->ps_deny_special_src = m->ps_deny_special_src;
+			got_special = 1;
+		}
+		if (!got_open && m->ps_permitopen_set) {
+			out->ps_permitopen_set = 1;
+			out->ps_permitopen_none = m->ps_permitopen_none;
+			out->ps_permitopen = m->ps_permitopen;
+			out->ps_npermitopen = m->ps_npermitopen;
+			out->ps_permitopen_src = m->ps_permitopen_src;
+			got_open = 1;
+		}
+		/* A block's PermitDestination list replaces, not extends. */
+		if (!got_permit && m->ps_npermit > 0) {
+			out->ps_permit = m->ps_permit;
+			out->ps_npermit = m->ps_npermit;
+			got_permit = 1;
+		}
+		if (m->ps_ndeny > 0) {
+			out->ps_deny = xreallocarray(out->ps_deny,
+			    (size_t)out->ps_ndeny + (size_t)m->ps_ndeny,
+			    sizeof(*out->ps_deny));
+			memcpy(out->ps_deny + out->ps_ndeny, m->ps_deny,
+			    (size_t)m->ps_ndeny * sizeof(*out->ps_deny));
+			out->ps_ndeny += m->ps_ndeny;
+		}
+	}
+}
+
+void
+config_policy_release(struct policy_settings *ps)
+{
+	if (ps == NULL)
+		return;
+	free(ps->ps_deny);
+	ps->ps_deny = NULL;
+	ps->ps_ndeny = 0;
+}
+
+/* "key=" when s starts with it: the value, else NULL. */
+static char *
+match_spec_value(char *s, const char *key)
+{
+	size_t len = strlen(key);
+
+	return strncmp(s, key, len) == 0 ? s + len : NULL;
+}
+
+int
+config_parse_conninfo(char *spec, struct config_conninfo *ci,
+    const char **keyfile, char *err, size_t errlen)
+{
+	struct match_addr a;
+	char *p, *next, *v;
+
+	memset(ci, 0, sizeof(*ci));
+	if (keyfile != NULL)
+		*keyfile = NULL;
+	if (spec == NULL || *spec == '\0') {
+		snprintf(err, errlen, "empty connection test specification");
+		return -1;
+	}
+	/* sshd's parse_server_match_testspec(): keys are case-sensitive. */
+	for (next = spec; (p = next) != NULL; ) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		if ((v = match_spec_value(p, "user=")) != NULL)
+			ci->ci_user = v;
+		else if ((v = match_spec_value(p, "addr=")) != NULL ||
+		    (v = match_spec_value(p, "laddr=")) != NULL) {
+			/* A typo here would silently match nothing. */
+			if (match_pton(v, &a) == -1) {
+				snprintf(err, errlen, "Invalid address '%s' in "
+				    "test mode specification %s", v, p);
+				return -1;
+			}
+			if (*p == 'a')
+				ci->ci_addr = v;
+			else
+				ci->ci_laddr = v;
+		} else if ((v = match_spec_value(p, "lport=")) != NULL) {
+			if (match_port(v, &ci->ci_lport) == -1) {
+				snprintf(err, errlen, "Invalid port '%s' in "
+				    "test mode specification %s", v, p);
+				return -1;
+			}
+		} else if ((v = match_spec_value(p, "key=")) != NULL &&
+		    keyfile != NULL && *v != '\0')
+			*keyfile = v;
+		else if (match_spec_value(p, "host=") == NULL &&
+		    match_spec_value(p, "rdomain=") == NULL) {
+			/* host= and rdomain= are sshd's; no criterion uses them. */
+			snprintf(err, errlen, "Invalid test mode specification "
+			    "%s", p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ----- -T and -T -C ------------------------------------------------- */
+
+static void
+config_dump_listen(const struct config_listen *cl, int port, int fd)
+{
+	if (strchr(cl->cl_host, ':') != NULL)
+		dprintf(fd, "listenaddress [%s]:%d\n", cl->cl_host, port);
+	else
+		dprintf(fd, "listenaddress %s:%d\n", cl->cl_host, port);
+}
+
+void
+config_dump(const struct config *cf, int fd)
+{
+	config_dump_with(cf, &cf->c_policy, fd);
+}
+
+/* sshd -T -C: Match blocks applied for one connection. */
+void
+config_dump_conn(const struct config *cf, const struct config_conninfo *ci,
+    int fd)
+{
+	struct policy_settings ps;
+
+	config_effective_policy(cf, ci, &ps);
+	config_dump_with(cf, &ps, fd);
+	config_policy_release(&ps);
+}
+
+static void
+config_dump_with(const struct config *cf, const struct policy_settings *ps,
+    int fd)
+{
+	int i, j;
+
+	for (i = 0; i < cf->c_nports; i++)
+		dprintf(fd, "port %d\n", cf->c_ports[i]);
+	/* As sshd -T: an address without its own port is listed per Port. */
+	for (i = 0; i < cf->c_nlisten; i++) {
+		if (cf->c_listen[i].cl_port != 0)
+			config_dump_listen(&cf->c_listen[i],
+			    cf->c_listen[i].cl_port, fd);
+		else
+			for (j = 0; j < cf->c_nports; j++)
+				config_dump_listen(&cf->c_listen[i],
+				    cf->c_ports[j], fd);
+	}
+	for (i = 0; i < cf->c_nhostkeys; i++)
+		dprintf(fd, "hostkey %s\n", cf->c_hostkeys[i]);
+	dprintf(fd, "authorizedkeysfile");
+	for (i = 0; i < cf->c_nakfiles; i++)
+		dprintf(fd, " %s", cf->c_akfiles[i]);
+	dprintf(fd, "\n");
+	dprintf(fd, "loglevel %s\n", log_level_name(cf->c_log_level));
+	dprintf(fd, "syslogfacility %s\n",
+	    log_facility_name(cf->c_syslog_facility));
+	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
+	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
+	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
+	dprintf(fd, "maxstartups %d\n", cf->c_max_startups);
+	dprintf(fd, "statedirectory %s\n",
+	    cf->c_state_dir ? cf->c_state_dir : "none");
+	dprintf(fd, "workers %d\n", cf->c_workers);
+	dprintf(fd, "jumpgatedemo %s\n", cf->c_demo == 1 ? "yes" : "no");
+	config_policy_dump(ps, fd);
+}
