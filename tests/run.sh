@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds with warnings as errors, runs every test,
 # then builds again under AddressSanitizer and UndefinedBehaviorSanitizer and
-# runs every test again.  This is what CI runs (.ci/run).
+# runs every test again, then runs each libFuzzer target for a minute.
+# This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh --test
@@ -20,4 +21,11 @@ run_suite() {
 run_suite build-test
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dc_args=-fno-sanitize-recover=all
-echo "all tests passed (plain and ASan/UBSan builds)"
+
+# libFuzzer (clang) on the config line, authorized_keys options, PermitOpen
+# and destination entries, and the pattern/CIDR matchers: about a minute each.
+[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dwerror=true \
+	-Dfuzz=true >/dev/null
+ninja -C build-fuzz
+tests/fuzz/run.sh build-fuzz "${JG_FUZZ_SECONDS:-60}"
+echo "all tests passed (plain and ASan/UBSan builds, fuzzers)"
