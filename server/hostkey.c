@@ -220,7 +220,8 @@ hostkey_demo_setup(const struct config *cf, char *const *hostkeys,
 		goto out;
 
 	printf("\njumpgate demo: listening on %s port %d; user \"" DEMO_USER
-	    "\" may forward anywhere.\nTry, from another terminal:\n"
+	    "\" may forward anywhere\nbut to link-local or cloud metadata "
+	    "addresses and to jumpgate itself.\nTry, from another terminal:\n"
 	    "  ssh -F %s -N -L 8080:example.com:80 jumpgate-demo\n"
 	    "  ssh -F %s -N -D 1080 jumpgate-demo\n"
 	    "      curl --socks5-hostname 127.0.0.1:1080 http://example.com/\n"
