@@ -13,20 +13,14 @@
  * Criteria are matched as sshd does: User with its case-sensitive
  * pattern lists, Address and LocalAddress with addr_match_list (CIDR
  * first, glob otherwise, a negated hit vetoes), LocalPort as one number.
+ * The lists are pattern.c's, the same ones authorized_keys from= uses.
  * Criteria jumpgate cannot evaluate (Group, Host, RDomain, ...) are an
  * error, never a silent "no match".
  *
  * The -T output is here too, because -T -C is the same listing with the
  * Match blocks applied for one connection.
  */
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,17 +28,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "pattern.h"
 #include "str.h"
-
-/* sshd's sub[1024] in match_pattern_list and addrbuf[64] in addr.c. */
-#define MATCH_SUB_MAX	1024
-#define MATCH_ADDR_MAX	64
-
-struct match_addr {
-	int		 af;
-	unsigned char	 a[16];
-	uint32_t	 scope;	/* IPv6 scope id: sshd compares it too */
-};
 
 static const struct {
 	const char		*mk_name;
@@ -66,12 +51,6 @@ static const char *const match_eq_forms[] = {
 
 static int	match_fail(char *, size_t, const char *, int, const char *,
 		    ...) __attribute__((format(printf, 5, 6)));
-static int	match_pton(const char *, struct match_addr *);
-static int	match_cidr(const char *, struct match_addr *, unsigned int *);
-static int	match_netmatch(const struct match_addr *,
-		    const struct match_addr *, unsigned int);
-static int	match_addr_list(const char *, const char *);
-static int	match_pattern_list(const char *, const char *);
 static int	match_port(const char *, int *);
 static void	config_dump_with(const struct config *,
 		    const struct policy_settings *, int);
@@ -88,196 +67,6 @@ match_fail(char *err, size_t errlen, const char *file, int line,
 	va_end(ap);
 	snprintf(err, errlen, "%s:%d: %s", file, line, msg);
 	return -1;
-}
-
-/*
- * sshd's addr_pton(): getaddrinfo(AI_NUMERICHOST), so the IPv4 forms
- * inet_aton takes ("10", "127.1") count as addresses here as they do
- * there.
- */
-static int
-match_pton(const char *s, struct match_addr *out)
-{
-	struct addrinfo hints, *ai;
-	const struct sockaddr_in6 *sin6;
-
-	memset(out, 0, sizeof(*out));
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST;
-	if (s == NULL || getaddrinfo(s, NULL, &hints, &ai) != 0)
-		return -1;
-	if (ai == NULL || ai->ai_addr == NULL) {
-		if (ai != NULL)
-			freeaddrinfo(ai);
-		return -1;
-	}
-	out->af = ai->ai_addr->sa_family;
-	if (out->af == AF_INET)
-		memcpy(out->a, &((const struct sockaddr_in *)(const void *)
-		    ai->ai_addr)->sin_addr, 4);
-	else if (out->af == AF_INET6) {
-		sin6 = (const struct sockaddr_in6 *)(const void *)ai->ai_addr;
-		memcpy(out->a, &sin6->sin6_addr, 16);
-		out->scope = sin6->sin6_scope_id;
-	} else
-		out->af = 0;
-	freeaddrinfo(ai);
-	return out->af == 0 ? -1 : 0;
-}
-
-/*
- * 1 when a is ::ffff:a.b.c.d, turned into a.b.c.d: an IPv4 client seen
- * through an IPv6 socket, which sshd's ipv64_normalise_mapped() turns
- * into plain IPv4 before any Match is tested.  Entries of the list are
- * left as written, as in sshd.
- */
-static int
-match_unmap(struct match_addr *a)
-{
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-
-	if (a->af != AF_INET6 || memcmp(a->a, mapped, sizeof(mapped)) != 0)
-		return 0;
-	memmove(a->a, a->a + 12, 4);
-	memset(a->a + 4, 0, 12);
-	a->af = AF_INET;
-	a->scope = 0;
-	return 1;
-}
-
-/*
- * sshd's addr_pton_cidr(): 0 with net/bits set, -1 when the entry is not
- * an address (it is then a glob), -2 for an address with a bad mask
- * length or with host bits set past the mask.
- */
-static int
-match_cidr(const char *entry, struct match_addr *net, unsigned int *bits)
-{
-	char buf[MATCH_ADDR_MAX], *slash;
-	unsigned int i, max;
-	long len = -1;
-	size_t n;
-
-	if (str_lcpy(buf, entry, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	if ((slash = strchr(buf, '/')) != NULL) {
-		*slash++ = '\0';
-		/* strtonum(0, INT_MAX): anything else makes it a glob. */
-		n = strspn(slash, "0123456789");
-		if (n == 0 || n > 10 || slash[n] != '\0')
-			return -1;
-		if ((len = strtol(slash, NULL, 10)) > INT_MAX)
-			return -1;
-	}
-	if (match_pton(buf, net) == -1)
-		return -1;
-	max = net->af == AF_INET ? 32 : 128;
-	if (len == -1)
-		len = max;
-	if (len > (long)max)
-		return -2;
-	*bits = (unsigned int)len;
-	for (i = *bits; i < max; i++)
-		if (net->a[i / 8] & (0x80 >> (i % 8)))
-			return -2;
-	return 0;
-}
-
-static int
-match_netmatch(const struct match_addr *a, const struct match_addr *net,
-    unsigned int bits)
-{
-	unsigned int i;
-
-	if (a->af != net->af || a->scope != net->scope)
-		return 0;
-	for (i = 0; i < bits; i++)
-		if ((a->a[i / 8] ^ net->a[i / 8]) & (0x80 >> (i % 8)))
-			return 0;
-	return 1;
-}
-
-/*
- * sshd's addr_match_list(): 1 match, 0 none, -1 a negated entry matched,
- * -2 the list is invalid.  With addr NULL it only checks the list.
- */
-static int
-match_addr_list(const char *addr, const char *list)
-{
-	struct match_addr try, net;
-	char text[INET6_ADDRSTRLEN], *copy, *cp, *next;
-	unsigned int bits;
-	int neg, r, hit, ret = 0;
-
-	if (addr != NULL) {
-		if (match_pton(addr, &try) == -1)
-			return 0;
-		/* Globs see the address as sshd's log lines show it. */
-		if (match_unmap(&try) && inet_ntop(AF_INET, try.a, text,
-		    sizeof(text)) != NULL)
-			addr = text;
-	}
-	next = copy = xstrdup(list);
-	while ((cp = next) != NULL) {
-		if ((next = strchr(cp, ',')) != NULL)
-			*next++ = '\0';
-		if ((neg = *cp == '!'))
-			cp++;
-		if (*cp == '\0') {
-			ret = -2;
-			break;
-		}
-		if ((r = match_cidr(cp, &net, &bits)) == -2) {
-			ret = -2;
-			break;
-		}
-		if (addr == NULL)
-			continue;
-		hit = r == 0 ? match_netmatch(&try, &net, bits) :
-		    policy_glob(cp, addr, 0);
-		if (hit && neg) {
-			ret = -1;
-			break;
-		}
-		if (hit)
-			ret = 1;
-	}
-	free(copy);
-	return ret;
-}
-
-/*
- * sshd's match_pattern_list() without lowercasing (User is matched
- * case-sensitively): 1, 0, or -1 when a negated entry matched.  Like
- * sshd, an entry of 1023 bytes or more makes the whole list fail.
- */
-static int
-match_pattern_list(const char *s, const char *list)
-{
-	char sub[MATCH_SUB_MAX];
-	const char *p = list, *end;
-	size_t len;
-	int neg, ret = 0;
-
-	while (*p != '\0') {
-		if ((neg = *p == '!'))
-			p++;
-		end = p + strcspn(p, ",");
-		len = (size_t)(end - p);
-		if (len >= sizeof(sub) - 1)
-			return 0;
-		memcpy(sub, p, len);
-		sub[len] = '\0';
-		if (policy_glob(sub, s, 0)) {
-			if (neg)
-				return -1;
-			ret = 1;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	return ret;
 }
 
 /* sshd's a2port() without service names: 0 to 65535. */
@@ -333,7 +122,7 @@ match_check(enum config_match_kind kind, const char *arg, const char *file,
 	switch (kind) {
 	case CONFIG_MATCH_ADDRESS:
 	case CONFIG_MATCH_LOCALADDRESS:
-		if (match_addr_list(NULL, arg) != 0)
+		if (pattern_addr_list(NULL, arg, 0) != 0)
 			return match_fail(err, errlen, file, line, "Invalid "
 			    "Match %s argument '%s'", kind ==
 			    CONFIG_MATCH_ADDRESS ? "address" : "localaddress",
@@ -451,15 +240,16 @@ config_match_applies(const struct config_match *cm,
 		case CONFIG_MATCH_USER:
 			/* Before authentication there is no user to match. */
 			if (ci == NULL || ci->ci_user == NULL ||
-			    match_pattern_list(ci->ci_user,
-			    mc->mc_patterns) != 1)
+			    pattern_match_list(ci->ci_user,
+			    mc->mc_patterns, 0) != 1)
 				return 0;
 			log_debug("user %.100s matched 'User %.100s' at line "
 			    "%d", ci->ci_user, mc->mc_patterns, cm->cm_line);
 			break;
 		case CONFIG_MATCH_ADDRESS:
 			if (ci == NULL || ci->ci_addr == NULL ||
-			    match_addr_list(ci->ci_addr, mc->mc_patterns) != 1)
+			    pattern_addr_list(ci->ci_addr, mc->mc_patterns,
+			    0) != 1)
 				return 0;
 			log_debug("connection from %.100s matched 'Address "
 			    "%.100s' at line %d", ci->ci_addr,
@@ -467,8 +257,8 @@ config_match_applies(const struct config_match *cm,
 			break;
 		case CONFIG_MATCH_LOCALADDRESS:
 			if (ci == NULL || ci->ci_laddr == NULL ||
-			    match_addr_list(ci->ci_laddr,
-			    mc->mc_patterns) != 1)
+			    pattern_addr_list(ci->ci_laddr,
+			    mc->mc_patterns, 0) != 1)
 				return 0;
 			log_debug("connection from %.100s matched "
 			    "'LocalAddress %.100s' at line %d", ci->ci_laddr,
@@ -576,7 +366,7 @@ int
 config_parse_conninfo(char *spec, struct config_conninfo *ci,
     const char **keyfile, char *err, size_t errlen)
 {
-	struct match_addr a;
+	struct pattern_addr a;
 	char *p, *next, *v;
 
 	memset(ci, 0, sizeof(*ci));
@@ -595,7 +385,7 @@ config_parse_conninfo(char *spec, struct config_conninfo *ci,
 		else if ((v = match_spec_value(p, "addr=")) != NULL ||
 		    (v = match_spec_value(p, "laddr=")) != NULL) {
 			/* A typo here would silently match nothing. */
-			if (match_pton(v, &a) == -1) {
+			if (pattern_addr_pton(v, &a, 0) == -1) {
 				snprintf(err, errlen, "Invalid address '%s' in "
 				    "test mode specification %s", v, p);
 				return -1;

@@ -11,28 +11,21 @@
  *
  * The from= matcher for authorized_keys (authkeys_match_from, declared in
  * authkeys.h next to the options it reads) lives here too: it is the same
- * kind of pure rule and shares the glob and CIDR code.
+ * kind of rule.  Its lists are sshd's, shared with Match in pattern.c,
+ * whose address parsing calls getaddrinfo(AI_NUMERICHOST) as sshd does.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "authkeys.h"
+#include "pattern.h"
 #include "policy.h"
-#include "str.h"
-
-/* An address reduced to what we compare: IPv4-mapped IPv6 becomes IPv4. */
-struct policy_addr {
-	int		 af;
-	unsigned char	 a[16];
-};
 
 static const unsigned char policy_mapped_prefix[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
@@ -40,91 +33,33 @@ static const unsigned char policy_mapped_prefix[12] = {
 
 /* ----- patterns ------------------------------------------------------ */
 
-/*
- * '*' and '?' glob over the first slen bytes of s.  Only the last star
- * is retried, which is enough for globs and keeps the cost linear-ish
- * on hostile input (no recursion, no deep backtracking).
- */
-static int
-policy_glob_n(const char *pat, const char *s, size_t slen, int nocase)
-{
-	const char *star = NULL;
-	size_t i = 0, retry = 0;
-
-	while (i < slen) {
-		if (*pat == '*') {
-			star = pat++;
-			retry = i;
-		} else if (*pat != '\0' && (*pat == '?' || (nocase ?
-		    tolower((unsigned char)*pat) == tolower((unsigned char)s[i]) :
-		    *pat == s[i]))) {
-			pat++;
-			i++;
-		} else if (star != NULL) {
-			pat = star + 1;
-			i = ++retry;
-		} else
-			return 0;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
-
+/* Kept for callers outside config/ (and the fuzzers) under its old name. */
 int
 policy_glob(const char *pattern, const char *s, int nocase)
 {
-	if (pattern == NULL || s == NULL)
-		return 0;
-	return policy_glob_n(pattern, s, strlen(s), nocase);
+	return pattern_match(pattern, s, nocase);
 }
 
 /* ----- addresses ----------------------------------------------------- */
 
 static int
-policy_pton(const char *s, struct policy_addr *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->a) == 1) {
-		out->af = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, out->a) == 1) {
-		out->af = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-/* ::ffff:a.b.c.d is a.b.c.d: that is where the kernel connects it. */
-static void
-policy_addr_unmap(struct policy_addr *pa)
-{
-	if (pa->af == AF_INET6 &&
-	    memcmp(pa->a, policy_mapped_prefix, 12) == 0) {
-		memmove(pa->a, pa->a + 12, 4);
-		memset(pa->a + 4, 0, 12);
-		pa->af = AF_INET;
-	}
-}
-
-static int
-policy_addr_from_raw(int af, const unsigned char *raw, struct policy_addr *out)
+policy_addr_from_raw(int af, const unsigned char *raw,
+    struct pattern_addr *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (af == AF_INET)
-		memcpy(out->a, raw, 4);
+		memcpy(out->pa_a, raw, 4);
 	else if (af == AF_INET6)
-		memcpy(out->a, raw, 16);
+		memcpy(out->pa_a, raw, 16);
 	else
 		return -1;
-	out->af = af;
-	policy_addr_unmap(out);
+	out->pa_af = af;
+	pattern_addr_unmap(out);
 	return 0;
 }
 
 static int
-policy_addr_from_sa(const struct sockaddr *sa, struct policy_addr *out)
+policy_addr_from_sa(const struct sockaddr *sa, struct pattern_addr *out)
 {
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
@@ -144,57 +79,39 @@ policy_addr_from_sa(const struct sockaddr *sa, struct policy_addr *out)
 	return -1;
 }
 
-/* 1 when the first bits of a and net agree (same family required). */
 static int
-policy_netmatch(const struct policy_addr *a,
-    const struct policy_addr *net, unsigned int bits)
-{
-	unsigned int i, nbytes = bits / 8, rem = bits % 8;
-	unsigned char mask;
-
-	if (a->af != net->af)
-		return 0;
-	if (bits > (a->af == AF_INET ? 32U : 128U))
-		return 0;
-	for (i = 0; i < nbytes; i++)
-		if (a->a[i] != net->a[i])
-			return 0;
-	if (rem == 0)
-		return 1;
-	mask = (unsigned char)(0xff << (8 - rem));
-	return (a->a[nbytes] & mask) == (net->a[nbytes] & mask);
-}
-
-static int
-policy_in_v4(const struct policy_addr *a, unsigned char b0, unsigned char b1,
+policy_in_v4(const struct pattern_addr *a, unsigned char b0, unsigned char b1,
     unsigned char b2, unsigned char b3, unsigned int bits)
 {
-	struct policy_addr net = { AF_INET, { b0, b1, b2, b3 } };
+	struct pattern_addr net = { .pa_af = AF_INET,
+	    .pa_a = { b0, b1, b2, b3 } };
 
-	return policy_netmatch(a, &net, bits);
+	return pattern_addr_netmatch(a, &net, bits);
 }
 
 static int
-policy_is_special(const struct policy_addr *a)
+policy_is_special(const struct pattern_addr *a)
 {
 	/* fd00:ec2::254, the AWS metadata service over IPv6. */
-	static const struct policy_addr ec2v6 = { AF_INET6,
-	    { 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
+	static const struct pattern_addr ec2v6 = { .pa_af = AF_INET6,
+	    .pa_a = { 0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
 	    0x54 } };
-	static const struct policy_addr fe80 = { AF_INET6, { 0xfe, 0x80 } };
+	static const struct pattern_addr fe80 = { .pa_af = AF_INET6,
+	    .pa_a = { 0xfe, 0x80 } };
 
-	if (a->af == AF_INET)
+	if (a->pa_af == AF_INET)
 		return policy_in_v4(a, 169, 254, 0, 0, 16) ||	/* link-local,
 								   AWS/GCP/OCI */
 		    policy_in_v4(a, 100, 100, 100, 200, 32) ||	/* Alibaba */
 		    policy_in_v4(a, 168, 63, 129, 16, 32);	/* Azure */
-	return policy_netmatch(a, &fe80, 10) || policy_netmatch(a, &ec2v6, 128);
+	return pattern_addr_netmatch(a, &fe80, 10) ||
+	    pattern_addr_netmatch(a, &ec2v6, 128);
 }
 
 int
 policy_addr_special(const struct sockaddr *sa)
 {
-	struct policy_addr a;
+	struct pattern_addr a;
 
 	if (policy_addr_from_sa(sa, &a) == -1)
 		return 0;
@@ -202,22 +119,22 @@ policy_addr_special(const struct sockaddr *sa)
 }
 
 static int
-policy_is_loopback(const struct policy_addr *a)
+policy_is_loopback(const struct pattern_addr *a)
 {
-	static const struct policy_addr lo6 = { AF_INET6,
-	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
+	static const struct pattern_addr lo6 = { .pa_af = AF_INET6,
+	    .pa_a = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
 
-	if (a->af == AF_INET)
-		return a->a[0] == 127;
-	return memcmp(a->a, lo6.a, 16) == 0;
+	if (a->pa_af == AF_INET)
+		return a->pa_a[0] == 127;
+	return memcmp(a->pa_a, lo6.pa_a, 16) == 0;
 }
 
 static int
-policy_is_unspec(const struct policy_addr *a)
+policy_is_unspec(const struct pattern_addr *a)
 {
 	static const unsigned char zero[16];
 
-	return memcmp(a->a, zero, a->af == AF_INET ? 4 : 16) == 0;
+	return memcmp(a->pa_a, zero, a->pa_af == AF_INET ? 4 : 16) == 0;
 }
 
 /*
@@ -227,10 +144,10 @@ policy_is_unspec(const struct policy_addr *a)
  * the IPv4 forms.  Other local interface addresses are not known here.
  */
 static int
-policy_is_self(const struct policy_ctx *pc, const struct policy_addr *a,
+policy_is_self(const struct policy_ctx *pc, const struct pattern_addr *a,
     int port)
 {
-	struct policy_addr ep;
+	struct pattern_addr ep;
 	int i;
 
 	for (i = 0; i < pc->pc_nself; i++) {
@@ -240,14 +157,14 @@ policy_is_self(const struct policy_ctx *pc, const struct policy_addr *a,
 		    pc->pc_self[i].pe_addr, &ep) == -1)
 			continue;
 		if (policy_is_unspec(&ep)) {
-			if (ep.af == AF_INET && a->af != AF_INET)
+			if (ep.pa_af == AF_INET && a->pa_af != AF_INET)
 				continue;
 			if (policy_is_loopback(a) || policy_is_unspec(a))
 				return 1;
 			continue;
 		}
-		if (ep.af == a->af &&
-		    memcmp(ep.a, a->a, a->af == AF_INET ? 4 : 16) == 0)
+		if (ep.pa_af == a->pa_af &&
+		    memcmp(ep.pa_a, a->pa_a, a->pa_af == AF_INET ? 4 : 16) == 0)
 			return 1;
 	}
 	return 0;
@@ -293,14 +210,15 @@ policy_dest_match_name(const struct dest_rule *dr, const char *host,
 	len = strlen(host);
 	if (len > 1 && host[len - 1] == '.')
 		len--;
-	return policy_glob_n(dr->dr_host, host, len, 1);
+	return pattern_match_len(dr->dr_host, strlen(dr->dr_host), host, len,
+	    1);
 }
 
 int
 policy_dest_match_addr(const struct dest_rule *dr,
     const struct sockaddr *sa, int port)
 {
-	struct policy_addr a, net;
+	struct pattern_addr a, net;
 	int bits;
 
 	if (dr == NULL || dr->dr_kind != DEST_ADDR || !policy_port_in(dr, port))
@@ -308,23 +226,23 @@ policy_dest_match_addr(const struct dest_rule *dr,
 	if (policy_addr_from_sa(sa, &a) == -1)
 		return 0;
 	memset(&net, 0, sizeof(net));
-	net.af = dr->dr_family;
-	if (net.af == AF_INET)
-		memcpy(net.a, dr->dr_addr, 4);
-	else if (net.af == AF_INET6)
-		memcpy(net.a, dr->dr_addr, 16);
+	net.pa_af = dr->dr_family;
+	if (net.pa_af == AF_INET)
+		memcpy(net.pa_a, dr->dr_addr, 4);
+	else if (net.pa_af == AF_INET6)
+		memcpy(net.pa_a, dr->dr_addr, 16);
 	else
 		return 0;
 	bits = dr->dr_prefix;
 	/* A rule written as ::ffff:10.0.0.0/104 is the rule 10.0.0.0/8. */
-	if (net.af == AF_INET6 && bits >= 96 &&
-	    memcmp(net.a, policy_mapped_prefix, 12) == 0) {
-		policy_addr_unmap(&net);
+	if (net.pa_af == AF_INET6 && bits >= 96 &&
+	    memcmp(net.pa_a, policy_mapped_prefix, 12) == 0) {
+		pattern_addr_unmap(&net);
 		bits -= 96;
 	}
 	if (bits < 0)
 		return 0;
-	return policy_netmatch(&a, &net, (unsigned int)bits);
+	return pattern_addr_netmatch(&a, &net, (unsigned int)bits);
 }
 
 /* ----- naming what decided ------------------------------------------- */
@@ -534,7 +452,7 @@ policy_check_addr(const struct policy_ctx *pc,
 	const struct policy_settings *ps = pc->pc_set != NULL ? pc->pc_set :
 	    &policy_defaults;
 	const struct dest_rule *dr;
-	struct policy_addr a;
+	struct pattern_addr a;
 	int i;
 
 	/* Phase 2 only narrows what phase 1 allowed. */
@@ -589,114 +507,6 @@ policy_check_addr(const struct policy_ctx *pc,
 
 /* ----- from= --------------------------------------------------------- */
 
-/*
- * sshd's addr_pton_cidr(): 0 with net/bits set, -1 when the entry is not
- * an address (it is then used as a glob), -2 when it is an address with a
- * bad mask length or with bits set past the mask.
- */
-static int
-policy_cidr(const char *entry, struct policy_addr *net,
-    unsigned int *bits)
-{
-	char buf[64], *slash;
-	unsigned int i, max;
-	long len = -1;
-
-	if (str_lcpy(buf, entry, sizeof(buf)) >= sizeof(buf))
-		return -1;
-	if ((slash = strchr(buf, '/')) != NULL) {
-		*slash++ = '\0';
-		if (str_to_long(slash, 0, INT_MAX, &len) == -1)
-			return -1;
-	}
-	if (policy_pton(buf, net) == -1)
-		return -1;
-	max = net->af == AF_INET ? 32 : 128;
-	if (len == -1)
-		len = max;
-	if (len > (long)max)
-		return -2;
-	*bits = (unsigned int)len;
-	for (i = *bits; i < max; i++)
-		if (net->a[i / 8] & (0x80 >> (i % 8)))
-			return -2;
-	return 0;
-}
-
-/* sshd's addr_match_list(): 1, 0, -1 negated, -2 invalid list. */
-static int
-policy_addr_list(const char *ip, const char *list)
-{
-	struct policy_addr try, net;
-	const char *p = list, *end;
-	char entry[1024];
-	unsigned int bits;
-	size_t len;
-	int neg, r, ret = 0;
-
-	if (policy_pton(ip, &try) == -1)
-		return 0;
-	for (;;) {
-		end = p + strcspn(p, ",");
-		neg = *p == '!';
-		if (neg)
-			p++;
-		len = (size_t)(end - p);
-		if (len == 0)
-			return -2;
-		/* Far longer than any address: it can only be a glob. */
-		if (len >= sizeof(entry))
-			r = 1;
-		else {
-			memcpy(entry, p, len);
-			entry[len] = '\0';
-			r = policy_cidr(entry, &net, &bits);
-		}
-		if (r == -2)
-			return -2;
-		if ((r == 0 && policy_netmatch(&try, &net, bits)) ||
-		    (r == -1 && policy_glob(entry, ip, 0))) {
-			if (neg)
-				return -1;
-			ret = 1;
-		}
-		if (*end == '\0')
-			break;
-		p = end + 1;
-	}
-	return ret;
-}
-
-/* sshd's match_hostname(): the same list as globs, case-insensitively. */
-static int
-policy_host_list(const char *host, const char *list)
-{
-	const char *p = list, *end;
-	char sub[1024];
-	size_t len;
-	int neg, ret = 0;
-
-	while (*p != '\0') {
-		neg = *p == '!';
-		if (neg)
-			p++;
-		end = p + strcspn(p, ",");
-		len = (size_t)(end - p);
-		/* sshd gives up on an over-long entry: no match at all. */
-		if (len >= sizeof(sub) - 1)
-			return 0;
-		memcpy(sub, p, len);
-		sub[len] = '\0';
-		if (policy_glob(sub, host, 1)) {
-			if (neg)
-				return -1;
-			ret = 1;
-		}
-		p = *end == ',' ? end + 1 : end;
-	}
-	return ret;
-}
-
 int
 authkeys_match_from(const char *patterns, const char *ip)
 {
@@ -705,14 +515,18 @@ authkeys_match_from(const char *patterns, const char *ip)
 
 	if (patterns == NULL || ip == NULL)
 		return 0;
-	/* sshd sees a v4 client on a dual-stack socket as plain v4. */
+	/*
+	 * sshd sees a v4 client on a dual-stack socket as plain v4.  The
+	 * address list unmaps on its own; the host list below needs the
+	 * plain text too.
+	 */
 	if (strncasecmp(ip, "::ffff:", 7) == 0 &&
 	    inet_pton(AF_INET, ip + 7, &v4) == 1)
 		ip += 7;
-	if ((mip = policy_addr_list(ip, patterns)) < 0)
+	if ((mip = pattern_addr_list(ip, patterns, 1)) < 0)
 		return mip;
 	/* With UseDNS no, sshd's host name is the address again. */
-	if ((mhost = policy_host_list(ip, patterns)) == -1)
+	if ((mhost = pattern_match_list(ip, patterns, 1)) == -1)
 		return -1;
 	return mip == 1 || mhost == 1;
 }
