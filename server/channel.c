@@ -189,6 +189,23 @@ channel_log_denied(struct channel *ch, const struct policy_result *pr)
 }
 
 /*
+ * evdns can answer the same address twice (/etc/hosts and its own
+ * entries); getaddrinfo does not, and --explain must agree with us.
+ */
+static int
+channel_addr_seen(const struct evutil_addrinfo *list,
+    const struct evutil_addrinfo *ai)
+{
+	const struct evutil_addrinfo *p;
+
+	for (p = list; p != ai; p = p->ai_next)
+		if (p->ai_addrlen == ai->ai_addrlen &&
+		    memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Checks every resolved address; only those that pass are ever connected
  * to, so a later lookup cannot change what was checked.
  */
@@ -198,11 +215,13 @@ channel_check_addrs(struct channel *ch)
 	struct session *s = ch->ch_session;
 	struct policy_result res;
 	struct evutil_addrinfo *ai;
-	char ntop[ADDR_STRLEN];
+	char ntop[ADDR_STRLEN], denied[sizeof(res.pr_rule)] = "";
 	int port;
 
 	ch->ch_nallowed = 0;
 	for (ai = ch->ch_addrs; ai != NULL; ai = ai->ai_next) {
+		if (channel_addr_seen(ch->ch_addrs, ai))
+			continue;
 		policy_check_addr(&s->s_policy_ctx, ch->ch_policy, ch->ch_port,
 		    ai->ai_addr, &res);
 		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
@@ -210,14 +229,16 @@ channel_check_addrs(struct channel *ch)
 			log_debug("%s: session %lu: %.100s resolved to %s: "
 			    "denied by %s", __func__, s->s_id, ch->ch_host,
 			    ntop, res.pr_rule);
-			/* Keep the last denial to explain a total refusal. */
-			memcpy(ch->ch_policy->pr_rule, res.pr_rule,
-			    sizeof(res.pr_rule));
+			/* The first denial explains a total refusal. */
+			if (denied[0] == '\0')
+				memcpy(denied, res.pr_rule, sizeof(denied));
 			continue;
 		}
 		if (ch->ch_nallowed < CHANNEL_MAX_ADDRS)
 			ch->ch_allowed[ch->ch_nallowed++] = ai;
 	}
+	if (ch->ch_nallowed == 0)
+		memcpy(ch->ch_policy->pr_rule, denied, sizeof(denied));
 	return ch->ch_nallowed;
 }
 

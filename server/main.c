@@ -72,14 +72,14 @@ static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS];
 static int		 main_nself;
 
 static void __attribute__((noreturn))
-main_usage(void)
+main_usage(int status)
 {
 	fprintf(stderr, "usage: jumpgate [-deTtV] [-C connection_spec] "
 	    "[-E log_file] [-f config_file]\n"
 	    "                [-o option] [-p port]\n"
 	    "       jumpgate [-f config_file] --explain "
 	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n");
-	exit(1);
+	exit(status);
 }
 
 static void
@@ -136,17 +136,18 @@ main_parse_args(int argc, char **argv, struct main_opts *mo)
 			    ssh_version(0));
 			exit(0);
 		default:
-			main_usage();
+			main_usage(1);
 		}
 	}
 	if (mo->mo_explain != NULL && argc - optind == 2) {
 		mo->mo_explain_host = argv[optind];
 		mo->mo_explain_port = argv[optind + 1];
 	} else if (optind != argc)
-		main_usage();
-	if ((mo->mo_explain != NULL && mo->mo_explain_host == NULL) ||
-	    (mo->mo_conn != NULL && !mo->mo_dump))
-		main_usage();
+		main_usage(mo->mo_explain != NULL ? EXPLAIN_ERROR : 1);
+	if (mo->mo_explain != NULL && mo->mo_explain_host == NULL)
+		main_usage(EXPLAIN_ERROR);
+	if (mo->mo_conn != NULL && !mo->mo_dump)
+		main_usage(1);
 }
 
 static void

@@ -68,7 +68,12 @@ worker_init(struct worker *w, int id, const struct config *cf,
 		if (w->w_dns == NULL)
 			goto fail;
 	}
-	evdns_base_load_hosts(w->w_dns, NULL);
+	/*
+	 * Name the file: with NULL, libevent adds its own localhost entries
+	 * on top, and the daemon would resolve differently from the system
+	 * (and from --explain).
+	 */
+	evdns_base_load_hosts(w->w_dns, "/etc/hosts");
 
 	if ((w->w_bind = ssh_bind_new()) == NULL)
 		goto fail;
