@@ -720,7 +720,7 @@ cmd_latency(void)
 
 /* ---- main ------------------------------------------------------------- */
 
-static void
+static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
