@@ -184,14 +184,20 @@ class Proc:
             pass
 
     def stop(self, timeout=T(30)):
-        """SIGTERM the group, then SIGKILL if needed; returns the status."""
-        if self.p.poll() is None:
+        """SIGTERM the group, then SIGKILL if needed; returns the status.
+        OpenSSH 9.2's client can miss a SIGTERM that arrives just before
+        it goes back to poll() (it then sleeps until killed), so the
+        signal is repeated until it exits."""
+        deadline = time.monotonic() + timeout
+        while self.p.poll() is None and time.monotonic() < deadline:
             self.kill(signal.SIGTERM)
             try:
-                self.p.wait(timeout)
+                self.p.wait(0.5)
             except subprocess.TimeoutExpired:
-                self.kill(signal.SIGKILL)
-                self.p.wait()
+                pass
+        if self.p.poll() is None:
+            self.kill(signal.SIGKILL)
+            self.p.wait()
         self.close_files()
         return self.p.returncode
 

@@ -68,10 +68,8 @@ Cases (one daemon per config):
     (the client's own); a PermitOpen entry naming 127.0.0.1:<port> lifts
     it; DenySpecialDestinations no allows it (the client reads jumpgate's
     own banner).
-Helpers here, not in jgtest.py: a target on a chosen port (consecutive
-ports for a range, the same port on both families), and stop_ssh(), which
-repeats SIGTERM because OpenSSH 9.2's ssh can miss one (seen with a real
-sshd too), which would otherwise cost jgtest's 30 s stop timeout.
+Helper here, not in jgtest.py: a target on a chosen port (consecutive
+ports for a range, the same port on both families).
 """
 
 import os
@@ -305,21 +303,6 @@ def _run_W(p, data):
     return J.run(args, input=data, env=p.c.env)
 
 
-def stop_ssh(fwd):
-    """Stops an SshForward.  OpenSSH 9.2's client can miss a SIGTERM that
-    arrives just before it goes back to poll() (seen here right after an
-    open failure: ssh then sleeps until killed), so the signal is repeated
-    until it exits."""
-    deadline = time.monotonic() + T(30)
-    while fwd.p.poll() is None and time.monotonic() < deadline:
-        fwd.kill(signal.SIGTERM)
-        try:
-            fwd.p.wait(0.5)
-        except subprocess.TimeoutExpired:
-            pass
-    return fwd.stop()
-
-
 def _with_L(p, fn):
     lport = J.free_port()
     bind = '127.0.0.1'
@@ -331,7 +314,7 @@ def _with_L(p, fn):
     try:
         return fn(fwd, lport)
     finally:
-        stop_ssh(fwd)
+        fwd.stop()
 
 
 def _with_D(p, fn):
@@ -342,7 +325,7 @@ def _with_D(p, fn):
     try:
         return fn(fwd, sport)
     finally:
-        stop_ssh(fwd)
+        fwd.stop()
 
 
 def _curl(sport, thost, tport, env):
