@@ -595,17 +595,22 @@ plot "{dat}" using 2:xtic(1) title "jumpgate" lc rgb "#1f77b4", \\
             self.update_readme(tab)
 
     def update_readme(self, tab):
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                            "README.md")
-        with open(path) as f:
-            text = f.read()
-        b, e = "<!-- results:begin -->", "<!-- results:end -->"
-        if b in text and e in text:
-            head, rest = text.split(b, 1)
-            tail = rest.split(e, 1)[1]
-            with open(path, "w") as f:
-                f.write(f"{head}{b}\n{tab}\n\n![chart](results/chart.png)\n"
-                        f"{e}{tail}")
+        """Puts the table and chart between the results markers of this
+        folder's README and of the project's README."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        for path, chart in ((os.path.join(here, "README.md"),
+                             "results/chart.png"),
+                            (os.path.join(here, "..", "..", "README.md"),
+                             "tests/bench/results/chart.png")):
+            with open(path) as f:
+                text = f.read()
+            b, e = "<!-- results:begin -->", "<!-- results:end -->"
+            if b in text and e in text:
+                head, rest = text.split(b, 1)
+                tail = rest.split(e, 1)[1]
+                with open(path, "w") as f:
+                    f.write(f"{head}{b}\n{tab}\n\n![chart]({chart})\n"
+                            f"{e}{tail}")
 
 
 def main():
