@@ -464,13 +464,32 @@ fail:
 }
 
 void
-authkeys_opts_free(struct authkey_opts *opts)
+authkeys_permit_format(const struct permit_entry *pe, char *buf, size_t len)
+{
+	const char *h = pe->pe_host != NULL ? pe->pe_host : "none";
+	int v6 = strchr(h, ':') != NULL;
+
+	if (pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT)
+		snprintf(buf, len, "%s%s%s:*", v6 ? "[" : "", h, v6 ? "]" : "");
+	else
+		snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", h,
+		    v6 ? "]" : "", pe->pe_port);
+}
+
+void
+authkeys_permits_free(struct permit_entry *pe, int n)
 {
 	int i;
 
-	for (i = 0; i < opts->ao_npermitopen; i++)
-		free(opts->ao_permitopen[i].pe_host);
-	free(opts->ao_permitopen);
+	for (i = 0; i < n; i++)
+		free(pe[i].pe_host);
+	free(pe);
+}
+
+void
+authkeys_opts_free(struct authkey_opts *opts)
+{
+	authkeys_permits_free(opts->ao_permitopen, opts->ao_npermitopen);
 	free(opts->ao_from);
 	free(opts->ao_text);
 	memset(opts, 0, sizeof(*opts));
@@ -640,7 +659,7 @@ static void
 authkeys_log_opts(const char *loc, const struct authkey_opts *o)
 {
 	unsigned int f = o->ao_flags;
-	char tun[32] = "", when[64];
+	char tun[32] = "", when[64], entry[AUTHKEYS_MAX_HOST + 16];
 	int i;
 
 	if (o->ao_tun != -1)
@@ -664,16 +683,9 @@ authkeys_log_opts(const char *loc, const struct authkey_opts *o)
 		log_debug("%s: expires at %s", loc, when);
 	}
 	for (i = 0; i < o->ao_npermitopen; i++) {
-		const struct permit_entry *pe = &o->ao_permitopen[i];
-		const char *lb = strchr(pe->pe_host, ':') ? "[" : "";
-		const char *rb = *lb ? "]" : "";
-
-		if (pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT)
-			log_debug("%s: permitted open: %s%s%s:*", loc, lb,
-			    pe->pe_host, rb);
-		else
-			log_debug("%s: permitted open: %s%s%s:%d", loc, lb,
-			    pe->pe_host, rb, pe->pe_port);
+		authkeys_permit_format(&o->ao_permitopen[i], entry,
+		    sizeof(entry));
+		log_debug("%s: permitted open: %s", loc, entry);
 	}
 }
 

@@ -73,6 +73,11 @@ int	authkeys_parse_options(const char *s, struct authkey_opts *opts,
 	    size_t *consumed, char *err, size_t errlen);
 void	authkeys_opts_free(struct authkey_opts *opts);
 
+/* A permitopen entry as sshd writes it: "host:port", "[v6]:*". */
+void	authkeys_permit_format(const struct permit_entry *pe, char *buf,
+	    size_t len);
+void	authkeys_permits_free(struct permit_entry *pe, int n);
+
 /*
  * Expands one AuthorizedKeysFile pattern for user.  Returns 0, or -1 when
  * it needs a home directory the user does not have.

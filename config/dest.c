@@ -291,16 +291,6 @@ config_policy_init(struct policy_settings *ps)
 }
 
 static void
-config_permitopen_free(struct permit_entry *pe, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		free(pe[i].pe_host);
-	free(pe);
-}
-
-static void
 config_rules_free(struct dest_rule *dr, int n)
 {
 	int i;
@@ -313,7 +303,7 @@ config_rules_free(struct dest_rule *dr, int n)
 void
 config_policy_free(struct policy_settings *ps)
 {
-	config_permitopen_free(ps->ps_permitopen, ps->ps_npermitopen);
+	authkeys_permits_free(ps->ps_permitopen, ps->ps_npermitopen);
 	config_rules_free(ps->ps_permit, ps->ps_npermit);
 	config_rules_free(ps->ps_deny, ps->ps_ndeny);
 	config_policy_init(ps);
@@ -364,13 +354,13 @@ config_permitopen_line(struct policy_settings *ps, char **av, int ac,
 	for (i = 0; i < ac; i++) {
 		if (config_parse_permitopen(av[i], &pe[i], why,
 		    sizeof(why)) == -1) {
-			config_permitopen_free(pe, i);
+			authkeys_permits_free(pe, i);
 			return dest_fail(err, errlen, "%s: %s: %s", where, kw,
 			    why);
 		}
 	}
 	if (ps->ps_permitopen_set) {
-		config_permitopen_free(pe, ac);
+		authkeys_permits_free(pe, ac);
 		return 0;
 	}
 	ps->ps_permitopen_set = 1;
@@ -473,7 +463,7 @@ void
 config_policy_dump(const struct policy_settings *ps, int fd)
 {
 	static const char *const fwd[] = { "yes", "local", "remote", "no" };
-	const struct permit_entry *pe;
+	char entry[DEST_TEXT_MAX + 16];
 	int i;
 
 	dprintf(fd, "allowtcpforwarding %s\n", ps->ps_allow_tcp >= 0 &&
@@ -486,13 +476,9 @@ config_policy_dump(const struct policy_settings *ps, int fd)
 	else if (ps->ps_npermitopen == 0)
 		dprintf(fd, " any");
 	for (i = 0; i < ps->ps_npermitopen; i++) {
-		pe = &ps->ps_permitopen[i];
-		dprintf(fd, strchr(pe->pe_host, ':') != NULL ? " [%s]" : " %s",
-		    pe->pe_host);
-		if (pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT)
-			dprintf(fd, ":*");
-		else
-			dprintf(fd, ":%d", pe->pe_port);
+		authkeys_permit_format(&ps->ps_permitopen[i], entry,
+		    sizeof(entry));
+		dprintf(fd, " %s", entry);
 	}
 	dprintf(fd, "\n");
 	/* As sshd's list options: no line at all when the list is empty. */

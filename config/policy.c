@@ -281,20 +281,6 @@ policy_say_rule(struct policy_result *out, const struct dest_rule *dr)
 		snprintf(out->pr_rule, sizeof(out->pr_rule), "%s %s", kw, text);
 }
 
-/* An entry as sshd would write it: "[v6]:port", "*" for any port. */
-static void
-policy_fmt_entry(const struct permit_entry *pe, char *buf, size_t len)
-{
-	const char *h = pe->pe_host != NULL ? pe->pe_host : "none";
-	int v6 = strchr(h, ':') != NULL;
-
-	if (pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT)
-		snprintf(buf, len, "%s%s%s:*", v6 ? "[" : "", h, v6 ? "]" : "");
-	else
-		snprintf(buf, len, "%s%s%s:%d", v6 ? "[" : "", h,
-		    v6 ? "]" : "", pe->pe_port);
-}
-
 /* ----- the decision -------------------------------------------------- */
 
 static const struct policy_settings policy_defaults = {
@@ -435,10 +421,10 @@ policy_check_name(const struct policy_ctx *pc, const char *host, int port,
 		policy_say(out, NULL, "PermitDestination address rules decide "
 		    "after resolution");
 	} else if (amatch != NULL) {
-		policy_fmt_entry(amatch, ent, sizeof(ent));
+		authkeys_permit_format(amatch, ent, sizeof(ent));
 		policy_say(out, ps->ps_permitopen_src, "PermitOpen %s", ent);
 	} else if (kmatch != NULL) {
-		policy_fmt_entry(kmatch, ent, sizeof(ent));
+		authkeys_permit_format(kmatch, ent, sizeof(ent));
 		policy_say(out, ksrc, "permitopen=\"%s\"", ent);
 	} else
 		policy_say(out, NULL, "default: forwarding allowed");
