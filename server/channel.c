@@ -3,19 +3,24 @@
  *
  * The open request is kept unanswered while we check the policy by name,
  * resolve the target with evdns, check every address it resolved to, and
- * connect with a bufferevent to the addresses that passed, and only those;
+ * connect (non-blocking) to the addresses that passed, and only those;
  * only a completed TCP connect earns OPEN_CONFIRMATION, as in sshd.
  * Anything else answers OPEN_FAILURE.
  *
- * Relay, target -> client: we read the target socket ourselves (a
- * bufferevent reads 4 KiB at a time) and write at most the peer's window.
+ * The target socket is ours, not a bufferevent's: a bufferevent would
+ * read 4 KiB at a time, and each write would cost an epoll_ctl on and off
+ * plus a loop turn.  We write client bytes straight after the pump that
+ * delivered them and watch for writability only while the kernel refuses.
+ *
+ * Relay, target -> client: we read up to 64 KiB and write at most the
+ * peer's window.
  * Bytes libssh does not take (window spent, rekey in progress) wait in
  * ch_held while reads stop; the session's post-pump walk resumes us, since
  * libssh 0.10 signals no reopened window.  Reads also stop while libssh
  * holds unsent output, so its buffer stays near one read per session.
  *
- * Relay, client -> target: the data callback queues into the target's
- * bufferevent up to CHANNEL_OUT_HIWAT and leaves the rest in libssh, which
+ * Relay, client -> target: the data callback queues into ch_obuf up to
+ * CHANNEL_OUT_HIWAT and leaves the rest in libssh, which
  * then stops growing our window: the client stalls instead of us
  * buffering.  When the target drains we pull the rest with
  * ssh_channel_read_nonblocking, which is safe only while libssh's buffer
@@ -37,7 +42,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
@@ -66,8 +70,7 @@ static void	channel_log_denied(struct channel *,
 		    const struct policy_result *);
 static int	channel_check_addrs(struct channel *);
 static void	channel_on_resolved(int, struct evutil_addrinfo *, void *);
-static void	channel_on_target_event(struct bufferevent *, short, void *);
-static void	channel_on_target_drained(struct bufferevent *, void *);
+static void	channel_on_target_write(evutil_socket_t, short, void *);
 static void	channel_on_target_read(evutil_socket_t, short, void *);
 static int	channel_on_data(ssh_session, ssh_channel, void *, uint32_t,
 		    int, void *);
@@ -272,7 +275,6 @@ static void
 channel_connect_next(struct channel *ch)
 {
 	struct evutil_addrinfo *ai;
-	struct bufferevent *bev;
 	char ntop[ADDR_STRLEN];
 	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
 
@@ -289,24 +291,20 @@ channel_connect_next(struct channel *ch)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		bev = bufferevent_socket_new(channel_base(ch), fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (bev == NULL) {
-			close(fd);
-			ch->ch_connect_errno = ENOMEM;
-			continue;
-		}
-		bufferevent_setcb(bev, NULL, channel_on_target_drained,
-		    channel_on_target_event, ch);
-		if (bufferevent_socket_connect(bev, ai->ai_addr,
-		    (int)ai->ai_addrlen) == -1) {
+		/* Success now is reported as writability too: one path. */
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
+		    errno != EINPROGRESS) {
 			ch->ch_connect_errno = errno;
 			log_debug("connect_next: host %.100s ([%.100s]:%d): "
 			    "%.100s", ch->ch_host, ntop, port, strerror(errno));
-			bufferevent_free(bev);
+			close(fd);
 			continue;
 		}
-		ch->ch_bev = bev;
+		ch->ch_wev = event_new(channel_base(ch), fd,
+		    EV_WRITE | EV_PERSIST, channel_on_target_write, ch);
+		if (ch->ch_wev == NULL)
+			log_fatal("%s: event_new failed", __func__);
+		event_add(ch->ch_wev, NULL);
 		ch->ch_fd = fd;
 		log_debug("connect_next: connect host %.100s ([%.100s]:%d) in "
 		    "progress, fd=%d", ch->ch_host, ntop, port, fd);
@@ -389,12 +387,10 @@ channel_confirm(struct channel *ch)
 	ssh_callbacks_init(&ch->ch_cb);
 	ssh_set_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
 
-	if ((ch->ch_held = evbuffer_new()) == NULL)
+	if ((ch->ch_obuf = evbuffer_new()) == NULL)
 		log_fatal("%s: evbuffer_new failed", __func__);
-	bufferevent_setwatermark(ch->ch_bev, EV_WRITE, CHANNEL_OUT_LOWAT, 0);
-	bufferevent_set_max_single_write(ch->ch_bev, CHANNEL_OUT_HIWAT);
-	bufferevent_disable(ch->ch_bev, EV_READ);
-	bufferevent_enable(ch->ch_bev, EV_WRITE);
+	/* Writability is watched again only when a write falls short. */
+	event_del(ch->ch_wev);
 	ch->ch_rev = event_new(channel_base(ch), ch->ch_fd,
 	    EV_READ | EV_PERSIST, channel_on_target_read, ch);
 	if (ch->ch_rev == NULL)
@@ -403,43 +399,30 @@ channel_confirm(struct channel *ch)
 	ch->ch_phase = CHAN_OPEN;
 }
 
+/* The target refused our bytes: sshd drops later client data, credited. */
 static void
-channel_on_target_event(struct bufferevent *bev, short what, void *arg)
+channel_write_failed(struct channel *ch, int err)
 {
-	struct channel *ch = arg;
-	struct session *s = ch->ch_session;
-	uint64_t mark = session_io_mark(s);
-	socklen_t len = sizeof(int);
-	int err = 0;
+	log_debug2("channel %d: write failed: %s", ch->ch_id, strerror(err));
+	ch->ch_out = HALF_CLOSED;
+	evbuffer_drain(ch->ch_obuf, evbuffer_get_length(ch->ch_obuf));
+	event_del(ch->ch_wev);
+}
 
-	if (ch->ch_phase == CHAN_CONNECTING) {
-		if (what & BEV_EVENT_CONNECTED) {
-			channel_confirm(ch);
-		} else {
-			if (getsockopt(ch->ch_fd, SOL_SOCKET, SO_ERROR, &err,
-			    &len) == -1 || err == 0)
-				err = EVUTIL_SOCKET_ERROR();
-			if (err == 0)
-				err = ECONNREFUSED;
-			ch->ch_connect_errno = err;
-			log_debug("channel %d: connection failed: %s",
-			    ch->ch_id, strerror(err));
-			bufferevent_free(ch->ch_bev);
-			ch->ch_bev = NULL;
-			ch->ch_fd = -1;
-			channel_connect_next(ch);
-		}
-	} else if (ch->ch_phase == CHAN_OPEN && (what & BEV_EVENT_ERROR) &&
-	    ch->ch_out != HALF_CLOSED) {
-		/* sshd: later client data is dropped but still credited. */
-		log_debug2("channel %d: write failed", ch->ch_id);
-		ch->ch_out = HALF_CLOSED;
-		bufferevent_disable(ch->ch_bev, EV_WRITE);
-		evbuffer_drain(bufferevent_get_output(ch->ch_bev),
-		    evbuffer_get_length(bufferevent_get_output(ch->ch_bev)));
-		session_schedule(s);
+/* One writev of everything queued; -1 once the target is gone. */
+static int
+channel_write_target(struct channel *ch)
+{
+	int n;
+
+	if (evbuffer_get_length(ch->ch_obuf) == 0)
+		return 0;
+	n = evbuffer_write(ch->ch_obuf, ch->ch_fd);
+	if (n == -1 && errno != EAGAIN && errno != EINTR) {
+		channel_write_failed(ch, errno);
+		return -1;
 	}
-	session_io_done(s, mark);
+	return 0;
 }
 
 /*
@@ -451,15 +434,14 @@ channel_on_target_event(struct bufferevent *bev, short what, void *arg)
 static void
 channel_refill(struct channel *ch)
 {
-	struct evbuffer *out = bufferevent_get_output(ch->ch_bev);
 	struct evbuffer_iovec vec;
 	int n;
 
-	if (ch->ch_pending == 0 || ch->ch_out == HALF_CLOSED ||
-	    evbuffer_get_length(out) > CHANNEL_OUT_LOWAT)
+	if (ch->ch_pending == 0 ||
+	    evbuffer_get_length(ch->ch_obuf) > CHANNEL_OUT_LOWAT)
 		return;
-	if (evbuffer_reserve_space(out, (ev_ssize_t)ch->ch_pending, &vec,
-	    1) < 1)
+	if (evbuffer_reserve_space(ch->ch_obuf, (ev_ssize_t)ch->ch_pending,
+	    &vec, 1) < 1)
 		return;
 	n = ssh_channel_read_nonblocking(ch->ch_ssh, vec.iov_base,
 	    (uint32_t)ch->ch_pending, 0);
@@ -467,15 +449,32 @@ channel_refill(struct channel *ch)
 	if (n <= 0)
 		return;
 	vec.iov_len = (size_t)n;
-	evbuffer_commit_space(out, &vec, 1);
+	evbuffer_commit_space(ch->ch_obuf, &vec, 1);
 	ch->ch_bytes_in += (uint64_t)n;
 }
 
+/*
+ * Client -> target: writes what is queued, tops it up from libssh once
+ * the target has taken most of it, and after the client's EOF shuts the
+ * target's write side when nothing is left.
+ */
 static void
-channel_shutdown_write_if_drained(struct channel *ch)
+channel_output(struct channel *ch)
 {
-	if (ch->ch_out != HALF_DRAIN || ch->ch_pending > 0 ||
-	    evbuffer_get_length(bufferevent_get_output(ch->ch_bev)) > 0)
+	if (ch->ch_out == HALF_CLOSED || channel_write_target(ch) == -1)
+		return;
+	if (ch->ch_pending > 0 &&
+	    evbuffer_get_length(ch->ch_obuf) <= CHANNEL_OUT_LOWAT) {
+		channel_refill(ch);
+		if (channel_write_target(ch) == -1)
+			return;
+	}
+	if (evbuffer_get_length(ch->ch_obuf) > 0) {
+		event_add(ch->ch_wev, NULL);
+		return;
+	}
+	event_del(ch->ch_wev);
+	if (ch->ch_out != HALF_DRAIN || ch->ch_pending > 0)
 		return;
 	log_debug2("channel %d: obuf empty", ch->ch_id);
 	log_debug2("chan_shutdown_write: channel %d: (i%d o%d sock %d)",
@@ -485,19 +484,36 @@ channel_shutdown_write_if_drained(struct channel *ch)
 	ch->ch_out = HALF_CLOSED;
 }
 
+/* Target writable: its connect finished, or it has room again. */
 static void
-channel_on_target_drained(struct bufferevent *bev, void *arg)
+channel_on_target_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct channel *ch = arg;
 	struct session *s = ch->ch_session;
 	uint64_t mark = session_io_mark(s);
+	socklen_t len = sizeof(int);
+	int err = 0;
 
-	if (ch->ch_phase != CHAN_OPEN)
-		return;
-	channel_refill(ch);
-	if (ch->ch_out == HALF_DRAIN) {
-		channel_shutdown_write_if_drained(ch);
-		session_schedule(s);
+	if (ch->ch_phase == CHAN_CONNECTING) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err == 0)
+			channel_confirm(ch);
+		else {
+			ch->ch_connect_errno = err;
+			log_debug("channel %d: connection failed: %s",
+			    ch->ch_id, strerror(err));
+			event_free(ch->ch_wev);
+			ch->ch_wev = NULL;
+			close(ch->ch_fd);
+			ch->ch_fd = -1;
+			channel_connect_next(ch);
+		}
+	} else if (ch->ch_phase == CHAN_OPEN) {
+		channel_output(ch);
+		/* The post decides what a closed output half means. */
+		if (ch->ch_out == HALF_CLOSED)
+			session_schedule(s);
 	}
 	session_io_done(s, mark);
 }
@@ -515,11 +531,12 @@ channel_block_reads(struct channel *ch)
 static int
 channel_flush_held(struct channel *ch)
 {
-	size_t len = evbuffer_get_length(ch->ch_held);
+	size_t len;
 	uint32_t win;
 	int n;
 
-	if (len == 0)
+	if (ch->ch_held == NULL ||
+	    (len = evbuffer_get_length(ch->ch_held)) == 0)
 		return 0;
 	win = ssh_channel_window_size(ch->ch_ssh);
 	if (win == 0 || session_write_pending(ch->ch_session))
@@ -546,6 +563,7 @@ channel_read_target(struct channel *ch)
 {
 	char buf[CHANNEL_READ_MAX];
 	uint32_t win;
+	size_t want;
 	ssize_t n;
 	int w, i;
 
@@ -558,8 +576,8 @@ channel_read_target(struct channel *ch)
 			channel_block_reads(ch);
 			return;
 		}
-		n = recv(ch->ch_fd, buf, win < sizeof(buf) ? win : sizeof(buf),
-		    0);
+		want = win < sizeof(buf) ? win : sizeof(buf);
+		n = recv(ch->ch_fd, buf, want, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) {
@@ -583,10 +601,16 @@ channel_read_target(struct channel *ch)
 		ch->ch_bytes_out += (uint64_t)w;
 		if (w < n) {
 			/* Window spent or a rekey in progress. */
+			if (ch->ch_held == NULL &&
+			    (ch->ch_held = evbuffer_new()) == NULL)
+				log_fatal("%s: evbuffer_new failed", __func__);
 			evbuffer_add(ch->ch_held, buf + w, (size_t)(n - w));
 			channel_block_reads(ch);
 			return;
 		}
+		/* A short read emptied the socket: skip the EAGAIN. */
+		if ((size_t)n < want)
+			return;
 	}
 }
 
@@ -622,7 +646,7 @@ channel_on_data(ssh_session session, ssh_channel channel, void *data,
 	}
 	if (is_stderr || ch->ch_out != HALF_OPEN)
 		return (int)len;	/* dropped, but credited back */
-	out = bufferevent_get_output(ch->ch_bev);
+	out = ch->ch_obuf;
 	queued = evbuffer_get_length(out);
 	take = queued >= CHANNEL_OUT_HIWAT ? 0 : CHANNEL_OUT_HIWAT - queued;
 	if (take > len)
@@ -683,8 +707,9 @@ channel_post(struct channel *ch)
 		log_debug2("channel %d: rcvd close", ch->ch_id);
 		if (ch->ch_in != HALF_CLOSED) {
 			/* Nobody will read target data any more. */
-			evbuffer_drain(ch->ch_held,
-			    evbuffer_get_length(ch->ch_held));
+			if (ch->ch_held != NULL)
+				evbuffer_drain(ch->ch_held,
+				    evbuffer_get_length(ch->ch_held));
 			event_del(ch->ch_rev);
 			ch->ch_in = HALF_CLOSED;
 		}
@@ -699,10 +724,7 @@ channel_post(struct channel *ch)
 			ch->ch_out = HALF_DRAIN;
 		}
 	}
-	if (ch->ch_out == HALF_DRAIN) {
-		channel_refill(ch);
-		channel_shutdown_write_if_drained(ch);
-	}
+	channel_output(ch);
 
 	if (ch->ch_in == HALF_OPEN && ch->ch_read_blocked &&
 	    channel_flush_held(ch) == 0 && !session_write_pending(ch->ch_session)
@@ -736,8 +758,12 @@ channel_teardown(struct channel *ch)
 		ssh_message_free(ch->ch_msg);
 	if (ch->ch_rev != NULL)
 		event_free(ch->ch_rev);
-	if (ch->ch_bev != NULL)
-		bufferevent_free(ch->ch_bev);
+	if (ch->ch_wev != NULL)
+		event_free(ch->ch_wev);
+	if (ch->ch_fd != -1)
+		close(ch->ch_fd);
+	if (ch->ch_obuf != NULL)
+		evbuffer_free(ch->ch_obuf);
 	if (ch->ch_held != NULL)
 		evbuffer_free(ch->ch_held);
 	if (ch->ch_ssh != NULL) {

@@ -1,7 +1,7 @@
 /*
  * channel.h: one direct-tcpip channel from open request to free.
  *
- * open -> policy -> resolve (evdns) -> connect (bufferevent) -> confirm
+ * open -> policy -> resolve (evdns) -> connect -> confirm
  * -> relay both ways -> half-close each way (nchan) -> CLOSE -> free.
  */
 #ifndef JG_CHANNEL_H
@@ -61,9 +61,10 @@ struct channel {
 	int			 ch_nallowed;	/* addresses that passed */
 	int			 ch_next_addr;
 	int			 ch_connect_errno;
-	struct bufferevent	*ch_bev;	/* target: connect + output */
-	struct event		*ch_rev;	/* target: our own reads */
-	int			 ch_fd;
+	int			 ch_fd;		/* the target */
+	struct event		*ch_wev;	/* connect done, or room again */
+	struct event		*ch_rev;
+	struct evbuffer		*ch_obuf;	/* client bytes for the target */
 	struct evbuffer		*ch_held;	/* target bytes libssh refused */
 	enum channel_half	 ch_in;		/* target -> client */
 	enum channel_half	 ch_out;	/* client -> target */

@@ -39,6 +39,14 @@
 /* Pump steps per readable event (each reads up to 4 KiB): then yield. */
 #define SESSION_PUMP_MAX	64
 
+/*
+ * libssh's recv size (MAX_BUF_SIZE in 0.10).  A step that read less than a
+ * whole number of these ended on a short read, so the kernel's queue was
+ * empty: polling again would only cost a syscall.  Stopping early is safe
+ * whatever the size really is, since our read event is level-triggered.
+ */
+#define SESSION_LIBSSH_READ	4096
+
 static atomic_ulong session_next_id = 1;
 
 static void	session_on_read(evutil_socket_t, short, void *);
@@ -417,7 +425,12 @@ session_dispatch(struct session *s, ssh_message msg)
 	ssh_message_free(msg);
 }
 
-/* Takes every queued message; pumps once more when the queue is empty. */
+/*
+ * Takes every queued message.  ssh_message_get polls and reads when the
+ * queue is empty, so this is also the pump's read step.  The queue fills
+ * only from bytes libssh read: once a call came back empty, it stays
+ * empty until the byte counter moves (s_drained_at).
+ */
 static void
 session_drain_messages(struct session *s)
 {
@@ -425,6 +438,7 @@ session_drain_messages(struct session *s)
 
 	while (!session_is_dead(s) && (msg = ssh_message_get(s->s_ssh)))
 		session_dispatch(s, msg);
+	s->s_drained_at = s->s_sockcount.in_bytes;
 }
 
 static void
@@ -456,11 +470,10 @@ session_pump(struct session *s)
 		}
 		if (s->s_state == SESSION_AUTH || s->s_state == SESSION_OPEN)
 			session_drain_messages(s);
-		/*
-		 * A step that read nothing found the socket empty: stop.  The
-		 * byte counter saves a FIONREAD per 4 KiB read.
-		 */
-		if (s->s_sockcount.in_bytes == before)
+		/* Nothing read, or a short read: the socket is empty. */
+		if (s->s_sockcount.in_bytes == before ||
+		    (s->s_sockcount.in_bytes - before) % SESSION_LIBSSH_READ
+		    != 0)
 			break;
 	}
 	s->s_in_pump = 0;
@@ -492,7 +505,8 @@ session_post(struct session *s)
 	struct channel *ch, *next;
 	uint64_t mark;
 
-	if (!session_is_dead(s) && s->s_state != SESSION_KEX) {
+	if (!session_is_dead(s) && s->s_state != SESSION_KEX &&
+	    s->s_sockcount.in_bytes != s->s_drained_at) {
 		s->s_in_pump = 1;
 		session_drain_messages(s);
 		s->s_in_pump = 0;

@@ -58,6 +58,7 @@ struct session {
 	struct policy_settings	 s_policy;	/* after Match, for this user */
 	struct policy_ctx	 s_policy_ctx;
 	struct ssh_counter_struct s_sockcount;
+	uint64_t		 s_drained_at;	/* in_bytes when queue empty */
 	struct channel		**s_chans;	/* index = our channel id */
 	int			 s_nchans_alloc;
 	int			 s_nchans;
