@@ -88,9 +88,9 @@ static void
 channel_refuse(struct channel *ch)
 {
 	log_debug("server_input_channel_open: failure direct-tcpip");
-	ssh_message_reply_default(ch->ch_msg);
-	ssh_message_free(ch->ch_msg);
-	ch->ch_msg = NULL;
+	ssh_message_reply_default(ch->ch_conn->cc_msg);
+	ssh_message_free(ch->ch_conn->cc_msg);
+	ch->ch_conn->cc_msg = NULL;
 	ch->ch_phase = CHAN_DEAD;
 	session_schedule(ch->ch_session);
 }
@@ -102,45 +102,44 @@ channel_open(struct session *s, ssh_message msg)
 	struct evdns_getaddrinfo_request *req;
 	struct channel *ch;
 	uint32_t rchan, window, maxpacket;
+	const char *orig = ssh_message_channel_request_open_originator(msg);
+	int orig_port = ssh_message_channel_request_open_originator_port(msg);
 	char portstr[16];
 
 	ch = xcalloc(1, sizeof(*ch));
+	ch->ch_conn = xcalloc(1, sizeof(*ch->ch_conn));
 	ch->ch_session = s;
-	ch->ch_msg = msg;
+	ch->ch_conn->cc_msg = msg;
 	ch->ch_fd = -1;
 	ch->ch_id = -1;
 	ch->ch_host = xstrdup(ssh_message_channel_request_open_destination(msg));
 	ch->ch_port = ssh_message_channel_request_open_destination_port(msg);
-	ch->ch_orig = xstrdup(ssh_message_channel_request_open_originator(msg));
-	ch->ch_orig_port = ssh_message_channel_request_open_originator_port(msg);
 
 	sshlog_open_params(msg, &rchan, &window, &maxpacket);
 	log_debug("server_input_channel_open: ctype direct-tcpip rchan %u "
 	    "win %u max %u", rchan, window, maxpacket);
 	log_debug("server_request_direct_tcpip: originator %.100s port %d, "
-	    "target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
-	    ch->ch_host, ch->ch_port);
+	    "target %.100s port %d", orig, orig_port, ch->ch_host, ch->ch_port);
 
-	ch->ch_policy = xcalloc(1, sizeof(*ch->ch_policy));
 	policy_check_name(&s->s_policy_ctx, ch->ch_host, ch->ch_port,
-	    ch->ch_policy);
-	switch (ch->ch_policy->pr_verdict) {
+	    &ch->ch_conn->cc_policy);
+	switch (ch->ch_conn->cc_policy.pr_verdict) {
 	case POLICY_ALLOW:
 		break;
 	case POLICY_FORWARDING_OFF:
 		log_info("refused local port forward: originator %.100s port "
-		    "%d, target %.100s port %d", ch->ch_orig, ch->ch_orig_port,
-		    ch->ch_host, ch->ch_port);
-		channel_log_denied(ch, ch->ch_policy);
+		    "%d, target %.100s port %d", orig, orig_port, ch->ch_host,
+		    ch->ch_port);
+		channel_log_denied(ch, &ch->ch_conn->cc_policy);
 		goto refuse;
 	case POLICY_NOT_PERMITTED:
 		log_info("Received request from %.100s port %d to connect to "
 		    "host %.100s port %d, but the request was denied.",
 		    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port);
-		channel_log_denied(ch, ch->ch_policy);
+		channel_log_denied(ch, &ch->ch_conn->cc_policy);
 		goto refuse;
 	case POLICY_DENIED:
-		channel_log_denied(ch, ch->ch_policy);
+		channel_log_denied(ch, &ch->ch_conn->cc_policy);
 		goto refuse;
 	}
 	if ((ch->ch_id = session_channel_attach(s, ch)) == -1) {
@@ -165,8 +164,8 @@ channel_open(struct session *s, ssh_message msg)
 	/* May call back before returning (numeric hosts, /etc/hosts). */
 	req = evdns_getaddrinfo(s->s_worker->w_dns, ch->ch_host, portstr,
 	    &hints, channel_on_resolved, ch);
-	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_addrs == NULL)
-		ch->ch_dnsreq = req;
+	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_conn->cc_addrs == NULL)
+		ch->ch_conn->cc_dnsreq = req;
 	return;
 refuse:
 	log_debug("server_input_channel_open: failure direct-tcpip");
@@ -174,10 +173,27 @@ refuse:
 	ssh_message_free(msg);
 	if (ch->ch_id != -1)
 		session_channel_detach(s, ch);
-	free(ch->ch_policy);
+	free(ch->ch_conn);
 	free(ch->ch_host);
-	free(ch->ch_orig);
 	free(ch);
+}
+
+/* The open is answered: what only the connect needed goes. */
+static void
+channel_connect_free(struct channel *ch)
+{
+	struct channel_connect *cc = ch->ch_conn;
+
+	if (cc == NULL)
+		return;
+	if (cc->cc_dnsreq != NULL)
+		evdns_getaddrinfo_cancel(cc->cc_dnsreq);
+	if (cc->cc_addrs != NULL)
+		evutil_freeaddrinfo(cc->cc_addrs);
+	if (cc->cc_msg != NULL)
+		ssh_message_free(cc->cc_msg);
+	free(cc);
+	ch->ch_conn = NULL;
 }
 
 /* jumpgate's own line for every refusal: who, where, and what decided. */
@@ -221,12 +237,12 @@ channel_check_addrs(struct channel *ch)
 	char ntop[ADDR_STRLEN], denied[sizeof(res.pr_rule)] = "";
 	int port;
 
-	ch->ch_nallowed = 0;
-	for (ai = ch->ch_addrs; ai != NULL; ai = ai->ai_next) {
-		if (channel_addr_seen(ch->ch_addrs, ai))
+	ch->ch_conn->cc_nallowed = 0;
+	for (ai = ch->ch_conn->cc_addrs; ai != NULL; ai = ai->ai_next) {
+		if (channel_addr_seen(ch->ch_conn->cc_addrs, ai))
 			continue;
-		policy_check_addr(&s->s_policy_ctx, ch->ch_policy, ch->ch_port,
-		    ai->ai_addr, &res);
+		policy_check_addr(&s->s_policy_ctx, &ch->ch_conn->cc_policy,
+		    ch->ch_port, ai->ai_addr, &res);
 		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
 		if (res.pr_verdict != POLICY_ALLOW) {
 			log_debug("%s: session %lu: %.100s resolved to %s: "
@@ -237,12 +253,12 @@ channel_check_addrs(struct channel *ch)
 				memcpy(denied, res.pr_rule, sizeof(denied));
 			continue;
 		}
-		if (ch->ch_nallowed < CHANNEL_MAX_ADDRS)
-			ch->ch_allowed[ch->ch_nallowed++] = ai;
+		if (ch->ch_conn->cc_nallowed < CHANNEL_MAX_ADDRS)
+			ch->ch_conn->cc_allowed[ch->ch_conn->cc_nallowed++] = ai;
 	}
-	if (ch->ch_nallowed == 0)
-		memcpy(ch->ch_policy->pr_rule, denied, sizeof(denied));
-	return ch->ch_nallowed;
+	if (ch->ch_conn->cc_nallowed == 0)
+		memcpy(ch->ch_conn->cc_policy.pr_rule, denied, sizeof(denied));
+	return ch->ch_conn->cc_nallowed;
 }
 
 static void
@@ -253,16 +269,16 @@ channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 
 	if (err == EVUTIL_EAI_CANCEL)
 		return;		/* channel_teardown is cancelling us */
-	ch->ch_dnsreq = NULL;
+	ch->ch_conn->cc_dnsreq = NULL;
 	mark = session_io_mark(ch->ch_session);
 	if (err != 0) {
 		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
 		    evutil_gai_strerror(err));
 		channel_refuse(ch);
 	} else {
-		ch->ch_addrs = res;
+		ch->ch_conn->cc_addrs = res;
 		if (channel_check_addrs(ch) == 0) {
-			channel_log_denied(ch, ch->ch_policy);
+			channel_log_denied(ch, &ch->ch_conn->cc_policy);
 			channel_refuse(ch);
 		} else
 			channel_connect_next(ch);
@@ -278,15 +294,15 @@ channel_connect_next(struct channel *ch)
 	char ntop[ADDR_STRLEN];
 	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
 
-	while (ch->ch_next_addr < ch->ch_nallowed) {
-		ai = ch->ch_allowed[ch->ch_next_addr++];
+	while (ch->ch_conn->cc_next < ch->ch_conn->cc_nallowed) {
+		ai = ch->ch_conn->cc_allowed[ch->ch_conn->cc_next++];
 		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
 		log_debug("connect_next: start for host %.100s ([%.100s]:%d)",
 		    ch->ch_host, ntop, port);
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd == -1) {
-			ch->ch_connect_errno = errno;
+			ch->ch_conn->cc_errno = errno;
 			log_debug("connect_next: socket: %s", strerror(errno));
 			continue;
 		}
@@ -294,7 +310,7 @@ channel_connect_next(struct channel *ch)
 		/* Success now is reported as writability too: one path. */
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 		    errno != EINPROGRESS) {
-			ch->ch_connect_errno = errno;
+			ch->ch_conn->cc_errno = errno;
 			log_debug("connect_next: host %.100s ([%.100s]:%d): "
 			    "%.100s", ch->ch_host, ntop, port, strerror(errno));
 			close(fd);
@@ -324,7 +340,7 @@ channel_connect_next(struct channel *ch)
 		    ch->ch_port);
 	else
 		log_error("connect to %.100s port %d failed: %s", ch->ch_host,
-		    ch->ch_port, strerror(ch->ch_connect_errno));
+		    ch->ch_port, strerror(ch->ch_conn->cc_errno));
 	channel_refuse(ch);
 }
 
@@ -337,15 +353,16 @@ static void
 channel_log_allowed(struct channel *ch)
 {
 	struct session *s = ch->ch_session;
-	struct evutil_addrinfo *ai = ch->ch_allowed[ch->ch_next_addr - 1];
+	struct channel_connect *cc = ch->ch_conn;
+	struct evutil_addrinfo *ai = cc->cc_allowed[cc->cc_next - 1];
 	struct policy_result res;
-	const char *rule = ch->ch_policy->pr_rule;
+	const char *rule = cc->cc_policy.pr_rule;
 	char ntop[ADDR_STRLEN];
 	int port;
 
-	if (ch->ch_policy->pr_need_addr) {
+	if (cc->cc_policy.pr_need_addr) {
 		/* An address rule allowed it: name that one. */
-		policy_check_addr(&s->s_policy_ctx, ch->ch_policy, ch->ch_port,
+		policy_check_addr(&s->s_policy_ctx, &cc->cc_policy, ch->ch_port,
 		    ai->ai_addr, &res);
 		rule = res.pr_rule;
 	}
@@ -364,14 +381,9 @@ channel_confirm(struct channel *ch)
 	log_debug("channel %d: connected to %.100s port %d", ch->ch_id,
 	    ch->ch_host, ch->ch_port);
 	channel_log_allowed(ch);
-	ch->ch_ssh = ssh_message_channel_request_open_reply_accept(ch->ch_msg);
-	ssh_message_free(ch->ch_msg);
-	ch->ch_msg = NULL;
-	evutil_freeaddrinfo(ch->ch_addrs);
-	ch->ch_addrs = NULL;
-	ch->ch_nallowed = ch->ch_next_addr = 0;
-	free(ch->ch_policy);
-	ch->ch_policy = NULL;
+	ch->ch_ssh = ssh_message_channel_request_open_reply_accept(
+	    ch->ch_conn->cc_msg);
+	channel_connect_free(ch);
 	if (ch->ch_ssh == NULL) {
 		log_error("%s: session %lu: channel %d: confirm failed: %s",
 		    __func__, s->s_id, ch->ch_id, ssh_get_error(s->s_ssh));
@@ -500,7 +512,7 @@ channel_on_target_write(evutil_socket_t fd, short what, void *arg)
 		if (err == 0)
 			channel_confirm(ch);
 		else {
-			ch->ch_connect_errno = err;
+			ch->ch_conn->cc_errno = err;
 			log_debug("channel %d: connection failed: %s",
 			    ch->ch_id, strerror(err));
 			event_free(ch->ch_wev);
@@ -749,13 +761,7 @@ channel_teardown(struct channel *ch)
 {
 	struct session *s = ch->ch_session;
 
-	if (ch->ch_dnsreq != NULL)
-		evdns_getaddrinfo_cancel(ch->ch_dnsreq);
-	if (ch->ch_addrs != NULL)
-		evutil_freeaddrinfo(ch->ch_addrs);
-	free(ch->ch_policy);
-	if (ch->ch_msg != NULL)
-		ssh_message_free(ch->ch_msg);
+	channel_connect_free(ch);
 	if (ch->ch_rev != NULL)
 		event_free(ch->ch_rev);
 	if (ch->ch_wev != NULL)
@@ -774,6 +780,5 @@ channel_teardown(struct channel *ch)
 	log_debug("channel %d: free: direct-tcpip, nchannels %d", ch->ch_id,
 	    s->s_nchans + 1);
 	free(ch->ch_host);
-	free(ch->ch_orig);
 	free(ch);
 }

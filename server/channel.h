@@ -13,8 +13,9 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "policy.h"
+
 struct session;
-struct policy_result;
 
 /*
  * Bytes of client data queued towards one target before we stop taking
@@ -42,25 +43,28 @@ enum channel_phase {
 	CHAN_DEAD,
 };
 
+/* What a channel needs only until its open is answered. */
+struct channel_connect {
+	ssh_message		 cc_msg;	/* the open request */
+	struct evdns_getaddrinfo_request *cc_dnsreq;
+	struct policy_result	 cc_policy;	/* the by-name decision */
+	struct evutil_addrinfo	*cc_addrs;
+	struct evutil_addrinfo	*cc_allowed[CHANNEL_MAX_ADDRS];
+	int			 cc_nallowed;	/* addresses that passed */
+	int			 cc_next;	/* the next one to try */
+	int			 cc_errno;	/* the last connect's */
+};
+
 struct channel {
 	TAILQ_ENTRY(channel)	 ch_entry;
 	struct session		*ch_session;
 	int			 ch_id;
 	enum channel_phase	 ch_phase;
-	ssh_message		 ch_msg;	/* the open, until answered */
+	struct channel_connect	*ch_conn;	/* until the open is answered */
 	ssh_channel		 ch_ssh;
 	struct ssh_channel_callbacks_struct ch_cb;
 	char			*ch_host;
 	int			 ch_port;
-	char			*ch_orig;
-	int			 ch_orig_port;
-	struct evdns_getaddrinfo_request *ch_dnsreq;
-	struct policy_result	*ch_policy;	/* until confirmed */
-	struct evutil_addrinfo	*ch_addrs;
-	struct evutil_addrinfo	*ch_allowed[CHANNEL_MAX_ADDRS];
-	int			 ch_nallowed;	/* addresses that passed */
-	int			 ch_next_addr;
-	int			 ch_connect_errno;
 	int			 ch_fd;		/* the target */
 	struct event		*ch_wev;	/* connect done, or room again */
 	struct event		*ch_rev;
