@@ -19,6 +19,7 @@ import pwd
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,12 +31,12 @@ KEX = "curve25519-sha256"
 SERVERS = ["jumpgate", "sshd", "dropbear"]
 NOFILE = 20000          # the same fd limit for every server and jgbench
 
-FULL = dict(bulk_bytes=1 << 30, chan_seconds=10, conn_seconds=10,
+FULL = dict(bulk_bytes=1 << 30, chan_seconds=5, conn_seconds=5,
             idle_sessions=1000, chan_sessions=100, chan_per_session=100,
-            lat_count=20000, settle=3, conn_conc=32, idle_conc=16)
+            lat_count=20000, settle=3, conn_conc=32, idle_conc=16, rounds=3)
 SMOKE = dict(bulk_bytes=8 << 20, chan_seconds=1, conn_seconds=1,
              idle_sessions=20, chan_sessions=4, chan_per_session=5,
-             lat_count=300, settle=0.5, conn_conc=32, idle_conc=8)
+             lat_count=300, settle=0.5, conn_conc=32, idle_conc=8, rounds=1)
 
 # (key, label, unit, better, target vs sshd) in table order.
 ROWS = [
@@ -160,6 +161,7 @@ class Server:
         self.port = free_port()
         self.proc = None
         self.logf = None
+        self.failed = False
 
     def start(self):
         self.logf = open(os.path.join(self.work, f"{self.name}.log"), "ab")
@@ -332,6 +334,7 @@ class Bench:
         self.work = tempfile.mkdtemp(prefix="jgbench.")
         self.key = os.path.join(self.work, "client_ed25519")
         self.results = {s: {} for s in SERVERS}
+        self.samples = {}
         self.direct = {}
         self.errors = []
         self.timings = {}
@@ -384,22 +387,26 @@ class Bench:
                                             for k, v in vals.items()))
         return vals
 
-    def measure(self, srv):
-        p, res, c = self.p, self.results[srv.name], srv.cipher
+    def speed_rows(self, srv):
+        """(label, jgbench command and arguments, cipher, key prefix) of
+        every row that a long-running server can be measured on."""
+        p, c = self.p, srv.cipher
+        rows = []
         for tag, cipher in srv.ciphers:
             for d in ("up", "down"):
-                res.update(self.jgbench(srv, f"bulk {d} {tag}", "bulk",
-                                        "--dir", d, "--bytes", p["bulk_bytes"],
-                                        cipher=cipher, prefix=tag + "."))
+                rows.append((f"bulk {d} {tag}", ["bulk", "--dir", d,
+                             "--bytes", p["bulk_bytes"]], cipher, tag + "."))
         for n in (1, 64):
-            res.update(self.jgbench(srv, f"chanrate c{n}", "chanrate",
-                                    "--conc", n, "--seconds",
-                                    p["chan_seconds"], cipher=c))
-        res.update(self.jgbench(srv, "connrate", "connrate", "--conc",
-                                p["conn_conc"], "--seconds",
-                                p["conn_seconds"], cipher=c))
-        res.update(self.jgbench(srv, "latency", "latency", "--count",
-                                p["lat_count"], cipher=c))
+            rows.append((f"chanrate c{n}", ["chanrate", "--conc", n,
+                         "--seconds", p["chan_seconds"]], c, ""))
+        rows.append(("connrate", ["connrate", "--conc", p["conn_conc"],
+                     "--seconds", p["conn_seconds"]], c, ""))
+        rows.append(("latency", ["latency", "--count", p["lat_count"]], c,
+                     ""))
+        return rows
+
+    def measure_memory(self, srv):
+        p, res, c = self.p, self.results[srv.name], srv.cipher
         # Memory on a fresh server each time: a long-lived process keeps
         # the heap earlier rows touched (glibc does not give it back), which
         # would hide the sessions' own memory.
@@ -419,27 +426,74 @@ class Bench:
             res["idle_channels_failed"] = p["chan_sessions"] * \
                 p["chan_per_session"]
 
+    def sample(self, srv, row, into):
+        label, argv, cipher, prefix = row
+        try:
+            vals = self.jgbench(srv, label, *argv, cipher=cipher,
+                                prefix=prefix)
+        except RuntimeError as e:       # the server died: stop measuring it
+            log(f"{srv.name}: {e}")
+            srv.failed = True
+            return
+        for k, v in vals.items():
+            into.setdefault(k, []).append(v)
+
     def run(self):
+        """Every speed row runs on each server in turn, round after round,
+        so a machine that slows down for a while hurts all servers alike;
+        the table shows each metric's median over the rounds.  The memory
+        rows then run once per server, each on a fresh process."""
         self.keys()
         self.direct = self.jgbench(None, "latency direct", "latency",
                                    "--direct", "--count", self.p["lat_count"],
                                    "--port", 1)
-        for name in self.a.servers:
-            srv = {"jumpgate": lambda: Jumpgate(self.work, self.a.jumpgate),
-                   "sshd": lambda: Sshd(self.work),
-                   "dropbear": lambda: Dropbear(self.work)}[name]()
-            try:
-                srv.start()
-                self.measure(srv)
-            except Exception as e:          # noqa: BLE001 - report, go on
-                self.errors.append(f"{name}: {e}")
-                log(f"{name}: {e}")
-            finally:
+        make = {"jumpgate": lambda: Jumpgate(self.work, self.a.jumpgate),
+                "sshd": lambda: Sshd(self.work),
+                "dropbear": lambda: Dropbear(self.work)}
+        servers = []
+        try:
+            for name in self.a.servers:
+                srv = make[name]()
+                servers.append(srv)
+                try:
+                    srv.start()
+                except Exception as e:      # noqa: BLE001 - report, go on
+                    self.errors.append(f"{name}: {e}")
+                    log(f"{name}: {e}")
+                    srv.failed = True
+            samples = {srv.name: {} for srv in servers}
+            rows = {srv.name: self.speed_rows(srv) for srv in servers}
+            order = []              # every label once, in table order
+            for srv in servers:
+                order += [r[0] for r in rows[srv.name] if r[0] not in order]
+            for rnd in range(self.p["rounds"]):
+                log(f"round {rnd + 1} of {self.p['rounds']}")
+                for label in order:
+                    for srv in servers:
+                        for row in rows[srv.name]:
+                            if row[0] == label and not srv.failed:
+                                self.sample(srv, row, samples[srv.name])
+            for srv in servers:
+                for k, vs in samples[srv.name].items():
+                    self.results[srv.name][k] = statistics.median(vs)
+            self.samples = samples
+            for srv in servers:
+                if not srv.failed:
+                    try:
+                        self.measure_memory(srv)
+                    except Exception as e:  # noqa: BLE001 - report, go on
+                        self.errors.append(f"{srv.name}: {e}")
+                        log(f"{srv.name}: {e}")
+        finally:
+            for srv in servers:
                 srv.stop()
-            with open(os.path.join(self.work, f"{name}.log"), "rb") as f:
-                tail = f.read()[-2000:].decode(errors="replace").strip()
-            if tail:
-                log(f"{name} log (tail):\n{tail}")
+                path = os.path.join(self.work, f"{srv.name}.log")
+                if not os.path.exists(path):
+                    continue
+                with open(path, "rb") as f:
+                    tail = f.read()[-2000:].decode(errors="replace").strip()
+                if tail:
+                    log(f"{srv.name} log (tail):\n{tail}")
 
     # ---- reporting -------------------------------------------------------
 
@@ -533,18 +587,19 @@ class Bench:
     def chart(self, out):
         """Advantage over sshd (higher is better), log scale."""
         dat = os.path.join(out, "chart.dat")
-        rows = []
+        rows, plotted = [], set()
         for key, label, unit, better, target in ROWS:
             if key == "idle_channels_failed":
                 continue
             r = self.results
             vals = []
             for s in ("jumpgate", "dropbear"):
-                a, b = r[s].get(key), r["sshd"].get(key)
+                a, b = r.get(s, {}).get(key), r.get("sshd", {}).get(key)
                 if a is None or b is None or a <= 0 or b <= 0:
                     vals.append("NaN")
                 else:
                     vals.append(f"{(a / b if better == 'high' else b / a):.4f}")
+                    plotted.add(s)
             short = (key.replace("aes.", "aes ").replace("chacha.", "chacha ")
                      .replace("_per_s", "/s").replace("_", " "))
             rows.append(f"\"{short}\" {vals[0]} {vals[1]}")
@@ -552,6 +607,15 @@ class Bench:
             f.write("# metric jumpgate_vs_sshd dropbear_vs_sshd "
                     "(higher is better)\n" + "\n".join(rows) + "\n")
         png = os.path.join(out, "chart.png")
+        # gnuplot refuses a series without a single point: a run without
+        # Dropbear (or without sshd, so no ratios at all) plots what it has.
+        series = [f'"{dat}" using {col}:xtic(1) title "{s}" lc rgb "{rgb}"'
+                  for col, s, rgb in ((2, "jumpgate", "#1f77b4"),
+                                      (3, "dropbear", "#ff7f0e"))
+                  if s in plotted]
+        if not series:
+            return None
+        plot = ", \\\n     ".join(series)
         gp = f"""set terminal pngcairo size 1400,700 font ",10"
 set output "{png}"
 set title "jumpgate and Dropbear relative to OpenSSH sshd (= 1; higher is better; log scale)"
@@ -565,8 +629,7 @@ set xtics rotate by -35 left
 set bmargin 11
 set ylabel "advantage over sshd (×)"
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "black"
-plot "{dat}" using 2:xtic(1) title "jumpgate" lc rgb "#1f77b4", \\
-     "" using 3 title "dropbear" lc rgb "#ff7f0e"
+plot {plot}
 """
         r = subprocess.run(["gnuplot"], input=gp, text=True,
                            stderr=subprocess.PIPE)
@@ -586,7 +649,8 @@ plot "{dat}" using 2:xtic(1) title "jumpgate" lc rgb "#1f77b4", \\
             png = self.chart(out)
         with open(os.path.join(out, "results.json"), "w") as f:
             json.dump({"machine": m, "params": self.p,
-                       "results": self.results, "direct": self.direct,
+                       "results": self.results, "samples": self.samples,
+                       "direct": self.direct,
                        "errors": self.errors, "seconds": self.timings},
                       f, indent=1, sort_keys=True)
         print(tab)
