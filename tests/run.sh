@@ -19,11 +19,7 @@ run_suite() {
 }
 
 run_suite build-test ""
-# The benchmark's smoke run checks the load generator, not the daemon; an
-# instrumented jgbench crashes inside libcrypto while libssh frees a
-# chacha20 client session (a client-side problem under investigation), so
-# the sanitizer pass runs everything else.
-run_suite build-asan "--no-suite bench" -Db_sanitize=address,undefined \
+run_suite build-asan "" -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
 
 # libFuzzer (clang) on the config line, authorized_keys options, PermitOpen

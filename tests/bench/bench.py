@@ -151,6 +151,7 @@ def limit_nofile():
 
 class Server:
     name = "?"
+    clean_exit = False      # must exit 0 when stopped
     # Cipher for the rows other than bulk throughput (small messages, where
     # the cipher hardly matters): aes128-gcm wherever the server has it.
     cipher = AES
@@ -162,6 +163,7 @@ class Server:
         self.proc = None
         self.logf = None
         self.failed = False
+        self.exit_errors = []
 
     def start(self):
         self.logf = open(os.path.join(self.work, f"{self.name}.log"), "ab")
@@ -198,6 +200,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            # jumpgate exits 0 on SIGTERM; anything else (a sanitizer's
+            # exit code in the ASan pass, a hang) is a failure.
+            if self.clean_exit and self.proc.returncode != 0:
+                self.exit_errors.append(f"{self.name} exited with status "
+                                        f"{self.proc.returncode} on SIGTERM")
         if self.logf:
             self.logf.close()
         self.cleanup()
@@ -208,6 +215,7 @@ class Server:
 
 class Jumpgate(Server):
     name = "jumpgate"
+    clean_exit = True
 
     def __init__(self, work, binary):
         super().__init__(work)
@@ -487,6 +495,7 @@ class Bench:
         finally:
             for srv in servers:
                 srv.stop()
+                self.errors += srv.exit_errors
                 path = os.path.join(self.work, f"{srv.name}.log")
                 if not os.path.exists(path):
                     continue

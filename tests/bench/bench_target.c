@@ -15,6 +15,7 @@
 #define ECHO_BUF 4096
 
 struct econn {
+	struct econn *prev, *next;	/* t->conns; reachable for LeakSanitizer */
 	int	fd;
 	int	eof;		/* peer sent EOF; close once flushed */
 	size_t	off, len;	/* unsent echo bytes */
@@ -31,6 +32,12 @@ econn_close(struct target *t, int ep, struct econn *c)
 {
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		t->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	free(c);
 	atomic_fetch_sub(&t->open, 1);
 }
@@ -136,6 +143,9 @@ epoll_main(void *arg)
 					if ((c = calloc(1, sz)) == NULL)
 						abort();
 					c->fd = fd;
+					if ((c->next = t->conns) != NULL)
+						c->next->prev = c;
+					t->conns = c;
 					ev.events = EPOLLIN;
 					ev.data.ptr = c;
 					epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);

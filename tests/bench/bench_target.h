@@ -13,6 +13,13 @@ enum target_mode {
 	TARGET_SOURCE,	/* send source_bytes, then close (one thread each) */
 };
 
+struct econn;
+
+/*
+ * The serving threads are detached and run until the process exits, still
+ * closing connections (and counting them in `open`) after the caller is
+ * done: a struct target must have static storage, never live on a stack.
+ */
 struct target {
 	enum target_mode mode;
 	int		lfd;
@@ -23,6 +30,7 @@ struct target {
 	atomic_ullong	open;		/* connections currently open */
 	atomic_ullong	sink_last;	/* bytes the last finished sink read */
 	atomic_int	sink_done;	/* sinks that reached EOF */
+	struct econn	*conns;		/* echo/hold connections (epoll thread) */
 };
 
 /* Listens on 127.0.0.1, an ephemeral port, and serves in a thread. */

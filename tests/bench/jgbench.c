@@ -48,7 +48,7 @@ static int
 cmd_bulk(void)
 {
 	struct proc_sample p0, p1;
-	struct target t;
+	static struct target t;	/* its threads outlive us: bench_target.h */
 	int up = strcmp(opt.dir, "up") == 0;
 	ssh_session s;
 	ssh_channel ch;
@@ -234,7 +234,7 @@ fail:
 static int
 cmd_chanrate(void)
 {
-	struct target t;
+	static struct target t;	/* its threads outlive us: bench_target.h */
 	struct slot *slots;
 	ssh_key key = load_key();
 	ssh_session s;
@@ -398,7 +398,7 @@ cmd_connrate(void)
 {
 	struct conn_worker *w;
 	struct proc_sample p0, p1;
-	struct target t;
+	static struct target t;	/* its threads outlive us: bench_target.h */
 	long ok = 0, fail = 0;
 	double t0, t1, c0;
 	int i;
@@ -554,7 +554,7 @@ cmd_idle(void)
 {
 	struct proc_sample p0, p1, p2;
 	struct idle_worker *w;
-	struct target t;
+	static struct target t;	/* its threads outlive us: bench_target.h */
 	ssh_session *sess;
 	ssh_channel *chans = NULL;
 	long sfail = 0, cok = 0, cfail = 0;
@@ -656,7 +656,7 @@ sock_rt(int fd, char *buf)
 static int
 cmd_latency(void)
 {
-	struct target t;
+	static struct target t;	/* its threads outlive us: bench_target.h */
 	ssh_session s = NULL;
 	ssh_channel ch = NULL;
 	ssh_key key = NULL;
