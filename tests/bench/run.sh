@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # jumpgate benchmark: jumpgate vs OpenSSH sshd vs Dropbear on loopback.
 #
-#   tests/bench/run.sh            full run (about 10 minutes); writes
+#   tests/bench/run.sh            full run (about 6 minutes); writes
 #                                 tests/bench/results/ and the table in
 #                                 tests/bench/README.md
 #   tests/bench/run.sh --smoke    every measurement at a tiny size (well
