@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "algos.h"
 #include "config.h"
 #include "log.h"
 #include "str.h"
@@ -42,6 +43,7 @@ enum config_kind {
 	CK_STATEDIR,
 	CK_WORKERS,
 	CK_DEMO,
+	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_MATCH,
 	CK_IGNORE,	/* harmless whatever its value */
@@ -75,6 +77,10 @@ static const struct config_keyword config_keywords[] = {
 	{ "StateDirectory", CK_STATEDIR, NULL },
 	{ "Workers", CK_WORKERS, NULL },
 	{ "JumpgateDemo", CK_DEMO, NULL },
+	{ "Ciphers", CK_ALGOS, NULL },
+	{ "MACs", CK_ALGOS, NULL },
+	{ "KexAlgorithms", CK_ALGOS, NULL },
+	{ "HostKeyAlgorithms", CK_ALGOS, NULL },
 	{ "AllowTcpForwarding", CK_POLICY, NULL },
 	{ "DisableForwarding", CK_POLICY, NULL },
 	{ "PermitOpen", CK_POLICY, NULL },
@@ -150,9 +156,8 @@ static const struct config_keyword config_keywords[] = {
 	IGN("IgnoreUserKnownHosts"), IGN("KerberosGetAFSToken"),
 	IGN("KerberosOrLocalPasswd"), IGN("KerberosTicketCleanup"),
 	IGN("UsePAM"),
-	IGN("Ciphers"), IGN("Compression"), IGN("FingerprintHash"),
-	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("HostKeyAlgorithms"),
-	IGN("KexAlgorithms"), IGN("MACs"), IGN("ModuliFile"),
+	IGN("Compression"), IGN("FingerprintHash"),
+	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("ModuliFile"),
 	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
 	IGN("KeepAlive"), IGN("PerSourceMaxStartups"),
 	IGN("PerSourceNetBlockSize"), IGN("PerSourcePenalties"),
@@ -470,6 +475,7 @@ config_apply(struct config *cf, struct config_ctx *cx,
 {
 	struct config_listen *cl;
 	const char *kw = cx->cx_keyword;
+	char msg[CONFIG_ERR_MAX], *list, *dropped;
 	long v;
 	int i, n;
 
@@ -586,6 +592,21 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			    "(yes or no)", kw, av[0]);
 		if (cf->c_demo == -1)
 			cf->c_demo = n;
+		break;
+	case CK_ALGOS:
+		n = algos_kind_by_keyword(kw);
+		if ((list = algos_resolve(n, av[0], &dropped, msg,
+		    sizeof(msg))) == NULL)
+			return config_fail(cx, "%s: %s", kw, msg);
+		/* Leaving a name out only narrows the offer: say so, go on. */
+		if (dropped != NULL)
+			log_info("%s:%d: %s: leaving out %s: not in libssh",
+			    cx->cx_name, cx->cx_line, kw, dropped);
+		free(dropped);
+		if (cf->c_algos[n] == NULL)
+			cf->c_algos[n] = list;
+		else
+			free(list);
 		break;
 	default:
 		break;	/* dealt with by the caller */
@@ -842,6 +863,10 @@ config_free(struct config *cf)
 		free(cf->c_akfiles[i]);
 	free(cf->c_pidfile);
 	free(cf->c_state_dir);
+	for (i = 0; i < ALGOS_NKINDS; i++) {
+		free(cf->c_algos[i]);
+		cf->c_algos[i] = NULL;
+	}
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = NULL;
 	config_policy_free(&cf->c_policy);

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "algos.h"
 #include "policy.h"
 
 #define CONFIG_MAX_PORTS	16
@@ -78,6 +79,7 @@ struct config {
 	int			 c_max_startups;	/* unauthenticated conns */
 	int			 c_workers;	/* 0 = one per core */
 	int			 c_demo;	/* JumpgateDemo: make a demo key */
+	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_match	*c_matches;
 	int			 c_nmatches;

@@ -47,6 +47,38 @@ worker_on_accept_error(struct evconnlistener *l, void *arg)
 	    strerror(err));
 }
 
+/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: both directions alike. */
+static int
+worker_set_algos(struct worker *w)
+{
+	static const struct {
+		enum algos_kind		 kind;
+		enum ssh_bind_options_e	 opt;
+	} map[] = {
+		{ ALGOS_CIPHERS, SSH_BIND_OPTIONS_CIPHERS_C_S },
+		{ ALGOS_CIPHERS, SSH_BIND_OPTIONS_CIPHERS_S_C },
+		{ ALGOS_MACS, SSH_BIND_OPTIONS_HMAC_C_S },
+		{ ALGOS_MACS, SSH_BIND_OPTIONS_HMAC_S_C },
+		{ ALGOS_KEX, SSH_BIND_OPTIONS_KEY_EXCHANGE },
+		{ ALGOS_HOSTKEY, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS },
+	};
+	const char *list;
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if ((list = w->w_config->c_algos[map[i].kind]) == NULL)
+			continue;
+		if (ssh_bind_options_set(w->w_bind, map[i].opt, list) !=
+		    SSH_OK) {
+			log_error("%s: %s %s: %s", __func__,
+			    algos_keyword(map[i].kind), list,
+			    ssh_get_error(w->w_bind));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 worker_init(struct worker *w, int id, const struct config *cf,
     char *const *hostkeys, int nhostkeys)
@@ -90,6 +122,8 @@ worker_init(struct worker *w, int id, const struct config *cf,
 	}
 	ssh_bind_options_set(w->w_bind,
 	    SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, WORKER_PUBKEY_TYPES);
+	if (worker_set_algos(w) == -1)
+		goto fail;
 
 	for (i = 0; i < w->w_nlfds; i++) {
 		w->w_listeners[i] = evconnlistener_new(w->w_base,
