@@ -441,6 +441,52 @@ session_drain_messages(struct session *s)
 	s->s_drained_at = s->s_sockcount.in_bytes;
 }
 
+/*
+ * sshd's line for a failed negotiation, which fail2ban-style filters and
+ * operators grep for, rebuilt from libssh's "kex error : no match for
+ * method encryption client->server: server [...], client [...]".
+ */
+static void
+session_log_kex_failure(struct session *s)
+{
+	static const struct {
+		const char	*libssh;	/* libssh's method name, prefix */
+		const char	*sshd;
+	} what[] = {
+		{ "kex algos", "key exchange method" },
+		{ "server host key algo", "host key type" },
+		{ "encryption", "cipher" },
+		{ "mac algo", "MAC" },
+		{ "compression algo", "compression method" },
+	};
+	const char *err = ssh_get_error(s->s_ssh), *m, *offer, *end;
+	size_t i;
+
+	if ((m = strstr(err, "no match for method ")) != NULL &&
+	    (offer = strstr(err, ", client [")) != NULL &&
+	    (end = strchr(offer, ']')) != NULL) {
+		m += strlen("no match for method ");
+		offer += strlen(", client [");
+		for (i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+			if (strncmp(m, what[i].libssh,
+			    strlen(what[i].libssh)) == 0) {
+				log_info("Unable to negotiate with %s port %d: "
+				    "no matching %s found. Their offer: %.*s "
+				    "[preauth]", s->s_peer, s->s_peer_port,
+				    what[i].sshd, (int)(end - offer), offer);
+				return;
+			}
+	}
+	/* The client hung up first (libssh: "Socket error: Success"). */
+	if (strncmp(err, "Socket error", strlen("Socket error")) == 0)
+		log_info("Connection closed by %s port %d [preauth]",
+		    s->s_peer, s->s_peer_port);
+	else
+		log_info("%s: session %lu: key exchange with %s port %d "
+		    "failed: %s", __func__, s->s_id, s->s_peer,
+		    s->s_peer_port, err);
+}
+
 static void
 session_pump(struct session *s)
 {
@@ -459,10 +505,7 @@ session_pump(struct session *s)
 				log_debug("%s: session %lu: key exchange done",
 				    __func__, s->s_id);
 			} else if (rc == SSH_ERROR) {
-				log_info("%s: session %lu: key exchange with "
-				    "%s port %d failed: %s", __func__, s->s_id,
-				    s->s_peer, s->s_peer_port,
-				    ssh_get_error(s->s_ssh));
+				session_log_kex_failure(s);
 				s->s_dropped = 1;
 				s->s_state = SESSION_DEAD;
 				break;
