@@ -1,5 +1,6 @@
 /*
- * algos.c: Ciphers, MACs, KexAlgorithms and HostKeyAlgorithms.
+ * algos.c: Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms and
+ * PubkeyAcceptedAlgorithms.
  *
  * These narrow what a client may negotiate, so an operator who copies
  * "Ciphers aes256-gcm@openssh.com" from a hardened sshd_config must get
@@ -80,6 +81,29 @@ static const char *const algos_hostkey_sshd[] = {
 	"ssh-dss-cert-v01@openssh.com", NULL,
 };
 
+/*
+ * Client keys: SHA-2 signatures only, as sshd since 8.8; "ssh-rsa" (SHA-1)
+ * is left out even when asked for, as are security keys and certificates,
+ * which jumpgate does not verify.
+ */
+static const char *const algos_pubkey[] = {
+	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", NULL,
+};
+static const char *const algos_pubkey_sshd[] = {
+	"ssh-rsa", "ssh-dss", "sk-ssh-ed25519@openssh.com",
+	"sk-ecdsa-sha2-nistp256@openssh.com",
+	"ssh-ed25519-cert-v01@openssh.com",
+	"sk-ssh-ed25519-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"rsa-sha2-512-cert-v01@openssh.com",
+	"rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
+	"ssh-dss-cert-v01@openssh.com", NULL,
+};
+
 static const struct algos_table algos_tables[ALGOS_NKINDS] = {
 	[ALGOS_CIPHERS] = { "ciphers", "cipher", algos_ciphers,
 	    "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"
@@ -101,6 +125,11 @@ static const struct algos_table algos_tables[ALGOS_NKINDS] = {
 	    "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
 	    "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256",
 	    algos_hostkey_sshd, 1 },
+	[ALGOS_PUBKEY] = { "pubkeyacceptedalgorithms",
+	    "PubkeyAcceptedAlgorithms", algos_pubkey,
+	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+	    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256",
+	    algos_pubkey_sshd, 1 },
 };
 
 /* A growing list of names that point into the tables. */
@@ -118,7 +147,23 @@ algos_kind_by_keyword(const char *keyword)
 	for (k = 0; k < ALGOS_NKINDS; k++)
 		if (strcasecmp(keyword, algos_tables[k].at_keyword) == 0)
 			return k;
+	/* sshd's name before 8.5. */
+	if (strcasecmp(keyword, "PubkeyAcceptedKeyTypes") == 0)
+		return ALGOS_PUBKEY;
 	return -1;
+}
+
+int
+algos_list_has(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == list || p[-1] == ',') &&
+		    (p[len] == ',' || p[len] == '\0'))
+			return 1;
+	return 0;
 }
 
 const char *

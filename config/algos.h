@@ -1,7 +1,7 @@
 /*
- * algos.h: the transport algorithm keywords (Ciphers, MACs, KexAlgorithms,
- * HostKeyAlgorithms) read as sshd reads them and resolved against what
- * libssh 0.10 can do.
+ * algos.h: the algorithm keywords (Ciphers, MACs, KexAlgorithms,
+ * HostKeyAlgorithms, PubkeyAcceptedAlgorithms) read as sshd reads them
+ * and resolved against what libssh 0.10 can do.
  */
 #ifndef JG_ALGOS_H
 #define JG_ALGOS_H
@@ -13,10 +13,11 @@ enum algos_kind {
 	ALGOS_MACS,
 	ALGOS_KEX,
 	ALGOS_HOSTKEY,
+	ALGOS_PUBKEY,	/* PubkeyAcceptedAlgorithms: client key signatures */
 	ALGOS_NKINDS,
 };
 
-/* The kind a keyword names ("ciphers", any case), or -1. */
+/* The kind a keyword names ("ciphers", any case, old aliases too), or -1. */
 int	algos_kind_by_keyword(const char *keyword);
 
 /* The keyword as sshd -T prints it: "ciphers", "macs", ... */
@@ -37,5 +38,8 @@ const char *algos_default(enum algos_kind kind);
  */
 char	*algos_resolve(enum algos_kind kind, const char *spec, char **dropped,
 	    char *err, size_t errlen);
+
+/* 1 when the comma list holds the name exactly. */
+int	algos_list_has(const char *list, const char *name);
 
 #endif

@@ -81,6 +81,8 @@ static const struct config_keyword config_keywords[] = {
 	{ "MACs", CK_ALGOS, NULL },
 	{ "KexAlgorithms", CK_ALGOS, NULL },
 	{ "HostKeyAlgorithms", CK_ALGOS, NULL },
+	{ "PubkeyAcceptedAlgorithms", CK_ALGOS, NULL },
+	{ "PubkeyAcceptedKeyTypes", CK_ALGOS, NULL },
 	{ "AllowTcpForwarding", CK_POLICY, NULL },
 	{ "DisableForwarding", CK_POLICY, NULL },
 	{ "PermitOpen", CK_POLICY, NULL },
@@ -138,9 +140,7 @@ static const struct config_keyword config_keywords[] = {
 	IGNM("PAMServiceName"), IGNM("PasswordAuthentication"),
 	IGNM("PermitEmptyPasswords"), IGNM("SKeyAuthentication"),
 	/* transport tuning and liveness: */
-	IGNM("CASignatureAlgorithms"), IGNM("IPQoS"),
-	IGNM("PubkeyAcceptedAlgorithms"), IGNM("PubkeyAcceptedKeyTypes"),
-	IGNM("RekeyLimit"), IGNM("ChannelTimeout"), IGNM("ClientAliveCountMax"),
+	IGNM("CASignatureAlgorithms"), IGNM("IPQoS"), IGNM("RekeyLimit"), IGNM("ChannelTimeout"), IGNM("ClientAliveCountMax"),
 	IGNM("ClientAliveInterval"), IGNM("LogVerbose"), IGNM("RDomain"),
 	IGNM("UnusedConnectionTimeout"),
 	/* deprecated in sshd: */

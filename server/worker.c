@@ -25,10 +25,6 @@
 #include "worker.h"
 
 /* Client key types we verify: no DSA, no SHA-1 RSA signatures. */
-#define WORKER_PUBKEY_TYPES \
-	"ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384," \
-	"ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256"
-
 static void
 worker_on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
@@ -47,7 +43,11 @@ worker_on_accept_error(struct evconnlistener *l, void *arg)
 	    strerror(err));
 }
 
-/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms: both directions alike. */
+/*
+ * Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms (both directions alike)
+ * and PubkeyAcceptedAlgorithms, whose default is set too: libssh's own
+ * would take SHA-1 "ssh-rsa" signatures and certificates.
+ */
 static int
 worker_set_algos(struct worker *w)
 {
@@ -61,13 +61,17 @@ worker_set_algos(struct worker *w)
 		{ ALGOS_MACS, SSH_BIND_OPTIONS_HMAC_S_C },
 		{ ALGOS_KEX, SSH_BIND_OPTIONS_KEY_EXCHANGE },
 		{ ALGOS_HOSTKEY, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS },
+		{ ALGOS_PUBKEY, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES },
 	};
 	const char *list;
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if ((list = w->w_config->c_algos[map[i].kind]) == NULL)
-			continue;
+		if ((list = w->w_config->c_algos[map[i].kind]) == NULL) {
+			if (map[i].kind != ALGOS_PUBKEY)
+				continue;
+			list = algos_default(ALGOS_PUBKEY);
+		}
 		if (ssh_bind_options_set(w->w_bind, map[i].opt, list) !=
 		    SSH_OK) {
 			log_error("%s: %s %s: %s", __func__,
@@ -120,8 +124,6 @@ worker_init(struct worker *w, int id, const struct config *cf,
 			goto fail;
 		}
 	}
-	ssh_bind_options_set(w->w_bind,
-	    SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES, WORKER_PUBKEY_TYPES);
 	if (worker_set_algos(w) == -1)
 		goto fail;
 

@@ -65,6 +65,13 @@ test_resolve_forms(void **state)
 		    "ssh-ed25519,rsa-sha2-512,rsa-sha2-256", NULL },
 		{ ALGOS_HOSTKEY, "ssh-ed25519,ssh-ed25519-cert-v01@openssh.com",
 		    "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com" },
+		/* SHA-1 RSA signatures stay out even when asked for. */
+		{ ALGOS_PUBKEY, "+ssh-rsa",
+		    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
+		    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256", "ssh-rsa" },
+		{ ALGOS_PUBKEY, "-ecdsa*,rsa*", "ssh-ed25519", NULL },
+		{ ALGOS_PUBKEY, "rsa-sha2-*", "rsa-sha2-512,rsa-sha2-256",
+		    NULL },
 	};
 	char err[256], *got, *dropped;
 	size_t i;
@@ -108,6 +115,7 @@ test_resolve_errors(void **state)
 		{ ALGOS_KEX, "curve448-sha512", "bad SSH2 KexAlgorithms" },
 		{ ALGOS_HOSTKEY, "ssh-dss", "no HostKeyAlgorithms left" },
 		{ ALGOS_HOSTKEY, "nope*", "no HostKeyAlgorithms left" },
+		{ ALGOS_PUBKEY, "ssh-rsa", "no PubkeyAcceptedAlgorithms left" },
 	};
 	char err[256], *got, *dropped;
 	size_t i;
@@ -135,6 +143,7 @@ test_libssh_accepts_everything(void **state)
 		[ALGOS_MACS] = SSH_BIND_OPTIONS_HMAC_C_S,
 		[ALGOS_KEX] = SSH_BIND_OPTIONS_KEY_EXCHANGE,
 		[ALGOS_HOSTKEY] = SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS,
+		[ALGOS_PUBKEY] = SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES,
 	};
 	/* "Everything" per kind: the widest list each form can produce. */
 	static const char *const all[ALGOS_NKINDS] = {
@@ -143,6 +152,7 @@ test_libssh_accepts_everything(void **state)
 		[ALGOS_KEX] = ("+diffie-hellman-group-exchange-sha1,"
 		    "diffie-hellman-group14-sha1,diffie-hellman-group1-sha1"),
 		[ALGOS_HOSTKEY] = "*",
+		[ALGOS_PUBKEY] = "*",
 	};
 	char err[256], *list, *dropped, *name, *p;
 	ssh_bind b;
@@ -190,6 +200,24 @@ test_config_keywords(void **state)
 	    "curve25519-sha256", "f", 5, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "f:5:"));
 	config_free(&cf);
+
+	/* sshd's old name for PubkeyAcceptedAlgorithms. */
+	config_init(&cf);
+	assert_int_equal(config_parse_line(&cf, "PubkeyAcceptedKeyTypes "
+	    "ssh-ed25519", "f", 1, err, sizeof(err)), 0);
+	assert_string_equal(cf.c_algos[ALGOS_PUBKEY], "ssh-ed25519");
+	config_free(&cf);
+}
+
+static void
+test_list_has(void **state)
+{
+	(void)state;
+	assert_true(algos_list_has("a,rsa-sha2-256", "rsa-sha2-256"));
+	assert_true(algos_list_has("rsa-sha2-256,b", "rsa-sha2-256"));
+	assert_false(algos_list_has("rsa-sha2-2560", "rsa-sha2-256"));
+	assert_false(algos_list_has("xrsa-sha2-256,b", "rsa-sha2-256"));
+	assert_false(algos_list_has("", "ssh-ed25519"));
 }
 
 int
@@ -200,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_resolve_errors),
 		cmocka_unit_test(test_libssh_accepts_everything),
 		cmocka_unit_test(test_config_keywords),
+		cmocka_unit_test(test_list_has),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -702,6 +702,9 @@ test_dump_defaults(void **state)
 	    "hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521,"
 	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512,"
 	    "rsa-sha2-256\n"
+	    "pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
+	    "rsa-sha2-256\n"
 	    "allowtcpforwarding yes\n"
 	    "disableforwarding no\n"
 	    "permitopen any\n"
@@ -726,6 +729,7 @@ test_dump_configured(void **state)
 	    "StateDirectory /srv/jg\nWorkers 8\nJumpgateDemo yes\n"
 	    "Ciphers aes128-gcm@openssh.com\nMACs -*-etm@openssh.com\n"
 	    "KexAlgorithms ^ecdh-sha2-nistp256\nHostKeyAlgorithms ssh-ed25519*\n"
+	    "PubkeyAcceptedAlgorithms ssh-ed25519\n"
 	    "AllowTcpForwarding LOCAL\nDisableForwarding yes\n"
 	    "PermitOpen db:5432 [::1]:* *:443\n"
 	    "PermitDestination DB.internal.:5432 10.0.0.0/8:1-1023\n"
@@ -761,6 +765,7 @@ test_dump_configured(void **state)
 	    "diffie-hellman-group-exchange-sha256,"
 	    "diffie-hellman-group14-sha256\n"
 	    "hostkeyalgorithms ssh-ed25519\n"
+	    "pubkeyacceptedalgorithms ssh-ed25519\n"
 	    "allowtcpforwarding local\n"
 	    "disableforwarding yes\n"
 	    "permitopen db:5432 [::1]:* *:443\n"
@@ -1122,6 +1127,9 @@ test_dump_conn(void **state)
 	    "diffie-hellman-group14-sha256\n"
 	    "hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521,"
 	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512,"
+	    "rsa-sha2-256\n"
+	    "pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256,"
+	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
 	    "rsa-sha2-256\n";
 	static const struct {
 		const char	*spec;
