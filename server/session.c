@@ -200,16 +200,30 @@ session_log_auth(struct session *s, int accepted, const char *user,
 	    "");
 }
 
+/*
+ * PubkeyAcceptedAlgorithms, checked on the key type so that a probe for
+ * a key that could never sign acceptably gets no PK_OK; libssh checks
+ * the signature's own algorithm (rsa-sha2-256 or -512) afterwards.
+ */
 static int
-session_key_allowed(ssh_key key)
+session_key_allowed(const struct config *cf, ssh_key key)
 {
+	const char *list = cf->c_algos[ALGOS_PUBKEY];
+
+	if (list == NULL)
+		list = algos_default(ALGOS_PUBKEY);
 	switch (ssh_key_type(key)) {
 	case SSH_KEYTYPE_ED25519:
+		return algos_list_has(list, "ssh-ed25519");
 	case SSH_KEYTYPE_ECDSA_P256:
+		return algos_list_has(list, "ecdsa-sha2-nistp256");
 	case SSH_KEYTYPE_ECDSA_P384:
+		return algos_list_has(list, "ecdsa-sha2-nistp384");
 	case SSH_KEYTYPE_ECDSA_P521:
+		return algos_list_has(list, "ecdsa-sha2-nistp521");
 	case SSH_KEYTYPE_RSA:
-		return 1;
+		return algos_list_has(list, "rsa-sha2-512") ||
+		    algos_list_has(list, "rsa-sha2-256");
 	default:
 		return 0;
 	}
@@ -308,7 +322,7 @@ session_auth(struct session *s, ssh_message msg)
 	session_key_describe(key, keydesc, sizeof(keydesc));
 	state = ssh_message_auth_publickey_state(msg);
 	memset(&match, 0, sizeof(match));
-	found = session_key_allowed(key) && state != SSH_PUBLICKEY_STATE_WRONG &&
+	found = session_key_allowed(cf, key) && state != SSH_PUBLICKEY_STATE_WRONG &&
 	    authkeys_find(cf->c_akfiles, cf->c_nakfiles, user, key, s->s_peer,
 	    &match) == 1;
 	if (!found) {
@@ -499,6 +513,16 @@ session_pump(struct session *s)
 			break;
 		before = s->s_sockcount.in_bytes;
 		if (s->s_state == SESSION_KEX) {
+			/*
+			 * libssh queues our KEXINIT when the client's banner
+			 * arrives and sends it only after a poll saw POLLOUT;
+			 * if the client's KEXINIT came in the same read and
+			 * matches nothing, libssh closes with ours unsent and
+			 * the client never learns why.  Marking the socket
+			 * writable sends it at once: during key exchange we
+			 * have sent under 2 KB, so the send cannot block.
+			 */
+			ssh_set_fd_towrite(s->s_ssh);
 			rc = ssh_handle_key_exchange(s->s_ssh);
 			if (rc == SSH_OK) {
 				s->s_state = SESSION_AUTH;
