@@ -67,19 +67,6 @@ static const char *const algos_hostkey[] = {
 	"ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa",
 	NULL,
 };
-static const char *const algos_hostkey_sshd[] = {
-	"ssh-dss", "sk-ssh-ed25519@openssh.com",
-	"sk-ecdsa-sha2-nistp256@openssh.com",
-	"ssh-ed25519-cert-v01@openssh.com",
-	"sk-ssh-ed25519-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
-	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
-	"sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
-	"rsa-sha2-512-cert-v01@openssh.com",
-	"rsa-sha2-256-cert-v01@openssh.com", "ssh-rsa-cert-v01@openssh.com",
-	"ssh-dss-cert-v01@openssh.com", NULL,
-};
 
 /*
  * Client keys: SHA-2 signatures only, as sshd since 8.8; "ssh-rsa" (SHA-1)
@@ -90,7 +77,12 @@ static const char *const algos_pubkey[] = {
 	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
 	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", NULL,
 };
-static const char *const algos_pubkey_sshd[] = {
+/*
+ * Key types OpenSSH knows that jumpgate leaves out, for host keys and
+ * users' keys alike ("ssh-rsa" is a supported host key algorithm: the
+ * supported table is looked at first).
+ */
+static const char *const algos_keys_sshd[] = {
 	"ssh-rsa", "ssh-dss", "sk-ssh-ed25519@openssh.com",
 	"sk-ecdsa-sha2-nistp256@openssh.com",
 	"ssh-ed25519-cert-v01@openssh.com",
@@ -124,12 +116,12 @@ static const struct algos_table algos_tables[ALGOS_NKINDS] = {
 	    algos_hostkey,
 	    "ssh-ed25519,ecdsa-sha2-nistp521,ecdsa-sha2-nistp384,"
 	    "ecdsa-sha2-nistp256,rsa-sha2-512,rsa-sha2-256",
-	    algos_hostkey_sshd, 1 },
+	    algos_keys_sshd, 1 },
 	[ALGOS_PUBKEY] = { "pubkeyacceptedalgorithms",
 	    "PubkeyAcceptedAlgorithms", algos_pubkey,
 	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 	    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256",
-	    algos_pubkey_sshd, 1 },
+	    algos_keys_sshd, 1 },
 };
 
 /* A growing list of names that point into the tables. */

@@ -24,6 +24,24 @@
 #include "log.h"
 #include "testutil.h"
 
+/* What -T prints for the algorithm keywords when none is set. */
+#define DUMP_ALGOS_DEFAULT \
+	"ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
+	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n" \
+	"macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
+	"hmac-sha2-256,hmac-sha2-512\n" \
+	"kexalgorithms curve25519-sha256,curve25519-sha256@libssh.org," \
+	"ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," \
+	"diffie-hellman-group18-sha512,diffie-hellman-group16-sha512," \
+	"diffie-hellman-group-exchange-sha256," \
+	"diffie-hellman-group14-sha256\n" \
+	"hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521," \
+	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512," \
+	"rsa-sha2-256\n" \
+	"pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256," \
+	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512," \
+	"rsa-sha2-256\n"
+
 /* Loads text as "test.conf"; returns the result, err gets the message. */
 static int
 load(struct config *cf, const char *text, char *err)
@@ -690,21 +708,7 @@ test_dump_defaults(void **state)
 	    "statedirectory /var/lib/jumpgate\n"
 	    "workers 0\n"
 	    "jumpgatedemo no\n"
-	    "ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"
-	    "aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n"
-	    "macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
-	    "hmac-sha2-256,hmac-sha2-512\n"
-	    "kexalgorithms curve25519-sha256,curve25519-sha256@libssh.org,"
-	    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
-	    "diffie-hellman-group18-sha512,diffie-hellman-group16-sha512,"
-	    "diffie-hellman-group-exchange-sha256,"
-	    "diffie-hellman-group14-sha256\n"
-	    "hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512,"
-	    "rsa-sha2-256\n"
-	    "pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
-	    "rsa-sha2-256\n"
+	    DUMP_ALGOS_DEFAULT
 	    "allowtcpforwarding yes\n"
 	    "disableforwarding no\n"
 	    "permitopen any\n"
@@ -1116,21 +1120,7 @@ test_dump_conn(void **state)
 	    "statedirectory /var/lib/jumpgate\n"
 	    "workers 0\n"
 	    "jumpgatedemo no\n"
-	    "ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,"
-	    "aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n"
-	    "macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,"
-	    "hmac-sha2-256,hmac-sha2-512\n"
-	    "kexalgorithms curve25519-sha256,curve25519-sha256@libssh.org,"
-	    "ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
-	    "diffie-hellman-group18-sha512,diffie-hellman-group16-sha512,"
-	    "diffie-hellman-group-exchange-sha256,"
-	    "diffie-hellman-group14-sha256\n"
-	    "hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512,"
-	    "rsa-sha2-256\n"
-	    "pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256,"
-	    "ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
-	    "rsa-sha2-256\n";
+	    DUMP_ALGOS_DEFAULT;
 	static const struct {
 		const char	*spec;
 		const char	*tail;
