@@ -202,6 +202,23 @@ static const char *config_intern(struct config *, const char *, int);
 static int	config_parse(struct config *, const char *, const char *,
 		    int, int *, int, char *, size_t);
 
+const char *
+config_algos(const struct config *cf, enum algos_kind kind)
+{
+	return cf->c_algos[kind] != NULL ? cf->c_algos[kind] :
+	    algos_default(kind);
+}
+
+int
+config_yesno(const char *s)
+{
+	if (strcasecmp(s, "yes") == 0)
+		return 1;
+	if (strcasecmp(s, "no") == 0)
+		return 0;
+	return -1;
+}
+
 void
 config_init(struct config *cf)
 {
@@ -583,11 +600,7 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_workers = (int)v;
 		break;
 	case CK_DEMO:
-		if (strcasecmp(av[0], "yes") == 0)
-			n = 1;
-		else if (strcasecmp(av[0], "no") == 0)
-			n = 0;
-		else
+		if ((n = config_yesno(av[0])) == -1)
 			return config_fail(cx, "%s: unsupported option \"%s\" "
 			    "(yes or no)", kw, av[0]);
 		if (cf->c_demo == -1)

@@ -112,6 +112,9 @@ int	config_apply_option(struct config *cf, const char *opt, char *err,
 /* Fills defaults for everything still unset (after all sources). */
 void	config_finalize(struct config *cf);
 
+/* An algorithm list in force: the configured one, else the default. */
+const char *config_algos(const struct config *cf, enum algos_kind kind);
+
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
 
@@ -162,6 +165,8 @@ void	config_dest_free(struct dest_rule *dr);
  * settings structure but keep separate files to stay readable.  Not for
  * use outside config/.
  */
+/* sshd's yes/no flag, case-insensitive: 1, 0, or -1 when neither. */
+int	config_yesno(const char *s);
 void	config_policy_init(struct policy_settings *ps);
 void	config_policy_free(struct policy_settings *ps);
 int	config_policy_parse(struct policy_settings *ps, const char *keyword,

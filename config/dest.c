@@ -41,7 +41,6 @@ static int	dest_number(const char *, size_t, long, long *);
 static int	dest_ports(const char *, int *, int *);
 static int	dest_name_ok(const char *);
 static void	dest_unmap(struct dest_rule *);
-static int	dest_yesno(const char *);
 
 static int
 dest_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -309,17 +308,6 @@ config_policy_free(struct policy_settings *ps)
 	config_policy_init(ps);
 }
 
-/* sshd's multistate_flag: case-insensitive; -1 when neither. */
-static int
-dest_yesno(const char *s)
-{
-	if (strcasecmp(s, "yes") == 0)
-		return 1;
-	if (strcasecmp(s, "no") == 0)
-		return 0;
-	return -1;
-}
-
 static const struct {
 	const char	*fw_name;
 	int		 fw_value;
@@ -439,7 +427,7 @@ config_policy_parse(struct policy_settings *ps, const char *kw, char **av,
 		dst = &ps->ps_allow_tcp;
 		dsrc = &ps->ps_allow_tcp_src;
 	} else {
-		v = dest_yesno(av[0]);
+		v = config_yesno(av[0]);
 		if (strcasecmp(kw, "DisableForwarding") == 0) {
 			dst = &ps->ps_disable;
 			dsrc = &ps->ps_disable_src;

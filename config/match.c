@@ -479,7 +479,7 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	dprintf(fd, "workers %d\n", cf->c_workers);
 	dprintf(fd, "jumpgatedemo %s\n", cf->c_demo == 1 ? "yes" : "no");
 	for (i = 0; i < ALGOS_NKINDS; i++)
-		dprintf(fd, "%s %s\n", algos_keyword(i), cf->c_algos[i] ?
-		    cf->c_algos[i] : algos_default(i));
+		dprintf(fd, "%s %s\n", algos_keyword(i),
+		    config_algos(cf, i));
 	config_policy_dump(ps, fd);
 }

@@ -208,10 +208,8 @@ session_log_auth(struct session *s, int accepted, const char *user,
 static int
 session_key_allowed(const struct config *cf, ssh_key key)
 {
-	const char *list = cf->c_algos[ALGOS_PUBKEY];
+	const char *list = config_algos(cf, ALGOS_PUBKEY);
 
-	if (list == NULL)
-		list = algos_default(ALGOS_PUBKEY);
 	switch (ssh_key_type(key)) {
 	case SSH_KEYTYPE_ED25519:
 		return algos_list_has(list, "ssh-ed25519");

@@ -63,15 +63,15 @@ worker_set_algos(struct worker *w)
 		{ ALGOS_HOSTKEY, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS },
 		{ ALGOS_PUBKEY, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES },
 	};
+	const struct config *cf = w->w_config;
 	const char *list;
 	size_t i;
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if ((list = w->w_config->c_algos[map[i].kind]) == NULL) {
-			if (map[i].kind != ALGOS_PUBKEY)
-				continue;
-			list = algos_default(ALGOS_PUBKEY);
-		}
+		if (cf->c_algos[map[i].kind] == NULL &&
+		    map[i].kind != ALGOS_PUBKEY)
+			continue;
+		list = config_algos(cf, map[i].kind);
 		if (ssh_bind_options_set(w->w_bind, map[i].opt, list) !=
 		    SSH_OK) {
 			log_error("%s: %s %s: %s", __func__,
