@@ -442,8 +442,10 @@ channel_write_target(struct channel *ch)
  * partial read would let libssh regrow the window while it still buffers
  * (channels.c regrows below half a window whatever is buffered), and a
  * client could then keep libssh's buffer growing without bound.
+ * Waits until the target took most of what is queued.  Returns the bytes
+ * taken.
  */
-static void
+static int
 channel_refill(struct channel *ch)
 {
 	struct evbuffer_iovec vec;
@@ -451,18 +453,19 @@ channel_refill(struct channel *ch)
 
 	if (ch->ch_pending == 0 ||
 	    evbuffer_get_length(ch->ch_obuf) > CHANNEL_OUT_LOWAT)
-		return;
+		return 0;
 	if (evbuffer_reserve_space(ch->ch_obuf, (ev_ssize_t)ch->ch_pending,
 	    &vec, 1) < 1)
-		return;
+		return 0;
 	n = ssh_channel_read_nonblocking(ch->ch_ssh, vec.iov_base,
 	    (uint32_t)ch->ch_pending, 0);
 	ch->ch_pending = 0;
 	if (n <= 0)
-		return;
+		return 0;
 	vec.iov_len = (size_t)n;
 	evbuffer_commit_space(ch->ch_obuf, &vec, 1);
 	ch->ch_bytes_in += (uint64_t)n;
+	return n;
 }
 
 /*
@@ -475,12 +478,8 @@ channel_output(struct channel *ch)
 {
 	if (ch->ch_out == HALF_CLOSED || channel_write_target(ch) == -1)
 		return;
-	if (ch->ch_pending > 0 &&
-	    evbuffer_get_length(ch->ch_obuf) <= CHANNEL_OUT_LOWAT) {
-		channel_refill(ch);
-		if (channel_write_target(ch) == -1)
-			return;
-	}
+	if (channel_refill(ch) > 0 && channel_write_target(ch) == -1)
+		return;
 	if (evbuffer_get_length(ch->ch_obuf) > 0) {
 		event_add(ch->ch_wev, NULL);
 		return;
