@@ -470,17 +470,18 @@ class Bench:
                     log(f"{name}: {e}")
                     srv.failed = True
             samples = {srv.name: {} for srv in servers}
-            rows = {srv.name: self.speed_rows(srv) for srv in servers}
+            rows = {srv.name: {r[0]: r for r in self.speed_rows(srv)}
+                    for srv in servers}
             order = []              # every label once, in table order
             for srv in servers:
-                order += [r[0] for r in rows[srv.name] if r[0] not in order]
+                order += [k for k in rows[srv.name] if k not in order]
             for rnd in range(self.p["rounds"]):
                 log(f"round {rnd + 1} of {self.p['rounds']}")
                 for label in order:
                     for srv in servers:
-                        for row in rows[srv.name]:
-                            if row[0] == label and not srv.failed:
-                                self.sample(srv, row, samples[srv.name])
+                        row = rows[srv.name].get(label)
+                        if row is not None and not srv.failed:
+                            self.sample(srv, row, samples[srv.name])
             for srv in servers:
                 for k, vs in samples[srv.name].items():
                     self.results[srv.name][k] = statistics.median(vs)

@@ -24,8 +24,21 @@
 #include "log.h"
 #include "testutil.h"
 
-/* What -T prints for the algorithm keywords when none is set. */
-#define DUMP_ALGOS_DEFAULT \
+/* What -T prints for the global settings of an empty config. */
+#define DUMP_GLOBAL_DEFAULT \
+	"port 22\n" \
+	"listenaddress 0.0.0.0:22\n" \
+	"listenaddress [::]:22\n" \
+	"authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n" \
+	"loglevel INFO\n" \
+	"syslogfacility AUTH\n" \
+	"pidfile /run/jumpgate.pid\n" \
+	"logingracetime 120\n" \
+	"maxauthtries 6\n" \
+	"maxstartups 100\n" \
+	"statedirectory /var/lib/jumpgate\n" \
+	"workers 0\n" \
+	"jumpgatedemo no\n" \
 	"ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
 	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n" \
 	"macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
@@ -695,20 +708,7 @@ test_dump_defaults(void **state)
 	config_finalize(&cf);
 	text = dump(&cf);
 	assert_string_equal(text,
-	    "port 22\n"
-	    "listenaddress 0.0.0.0:22\n"
-	    "listenaddress [::]:22\n"
-	    "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"
-	    "loglevel INFO\n"
-	    "syslogfacility AUTH\n"
-	    "pidfile /run/jumpgate.pid\n"
-	    "logingracetime 120\n"
-	    "maxauthtries 6\n"
-	    "maxstartups 100\n"
-	    "statedirectory /var/lib/jumpgate\n"
-	    "workers 0\n"
-	    "jumpgatedemo no\n"
-	    DUMP_ALGOS_DEFAULT
+	    DUMP_GLOBAL_DEFAULT
 	    "allowtcpforwarding yes\n"
 	    "disableforwarding no\n"
 	    "permitopen any\n"
@@ -1107,20 +1107,7 @@ static void
 test_dump_conn(void **state)
 {
 	static const char *const head =
-	    "port 22\n"
-	    "listenaddress 0.0.0.0:22\n"
-	    "listenaddress [::]:22\n"
-	    "authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n"
-	    "loglevel INFO\n"
-	    "syslogfacility AUTH\n"
-	    "pidfile /run/jumpgate.pid\n"
-	    "logingracetime 120\n"
-	    "maxauthtries 6\n"
-	    "maxstartups 100\n"
-	    "statedirectory /var/lib/jumpgate\n"
-	    "workers 0\n"
-	    "jumpgatedemo no\n"
-	    DUMP_ALGOS_DEFAULT;
+	    DUMP_GLOBAL_DEFAULT;
 	static const struct {
 		const char	*spec;
 		const char	*tail;
