@@ -40,6 +40,9 @@ enum config_kind {
 	CK_GRACE,
 	CK_MAXAUTH,
 	CK_MAXSTARTUPS,
+	CK_PERSOURCE,	/* PerSourceMaxStartups */
+	CK_NETBLOCK,	/* PerSourceNetBlockSize */
+	CK_CHANCAP,	/* jumpgate's channel caps: a number or none */
 	CK_STATEDIR,
 	CK_WORKERS,
 	CK_DEMO,
@@ -74,6 +77,12 @@ static const struct config_keyword config_keywords[] = {
 	{ "LoginGraceTime", CK_GRACE, NULL },
 	{ "MaxAuthTries", CK_MAXAUTH, NULL },
 	{ "MaxStartups", CK_MAXSTARTUPS, NULL },
+	{ "PerSourceMaxStartups", CK_PERSOURCE, NULL },
+	{ "PerSourceNetBlockSize", CK_NETBLOCK, NULL },
+	{ "MaxChannelsPerSession", CK_CHANCAP, NULL },	/* jumpgate's own */
+	{ "MaxChannelsPerUser", CK_CHANCAP, NULL },	/* jumpgate's own */
+	{ "MaxChannelsPerSource", CK_CHANCAP, NULL },	/* jumpgate's own */
+	{ "MaxPendingChannels", CK_CHANCAP, NULL },	/* jumpgate's own */
 	{ "StateDirectory", CK_STATEDIR, NULL },
 	{ "Workers", CK_WORKERS, NULL },
 	{ "JumpgateDemo", CK_DEMO, NULL },
@@ -114,6 +123,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
 	{ "AddressFamily", CK_REFUSE_UNLESS, "any" },
 	{ "RefuseConnection", CK_REFUSE_UNLESS, "no" },
+	{ "PerSourcePenalties", CK_REFUSE_UNLESS, "no" },
 
 	/*
 	 * Harmless, and allowed inside Match as sshd allows them there, so
@@ -159,8 +169,8 @@ static const struct config_keyword config_keywords[] = {
 	IGN("Compression"), IGN("FingerprintHash"),
 	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("ModuliFile"),
 	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
-	IGN("KeepAlive"), IGN("PerSourceMaxStartups"),
-	IGN("PerSourceNetBlockSize"), IGN("PerSourcePenalties"),
+	IGN("KeepAlive"),
+	/* It only exempts from PerSourcePenalties, which must be "no". */
 	IGN("PerSourcePenaltyExemptList"), IGN("SshdAuthPath"),
 	IGN("SshdSessionPath"), IGN("StrictModes"), IGN("TCPKeepAlive"),
 	IGN("UseDNS"),
@@ -194,7 +204,8 @@ static int	config_harmless(const struct config_keyword *, char **, int);
 static int	config_one_arg(struct config_ctx *, char **, int);
 static char	*config_abspath(const char *);
 static int	config_convtime(const char *);
-static int	config_maxstartups(const char *, int *);
+static int	config_maxstartups(const char *, int *, int *, int *);
+static int	config_netblock(const char *, int *, int *);
 static int	config_check_akfile(struct config_ctx *, const char *);
 static int	config_apply(struct config *, struct config_ctx *,
 		    const struct config_keyword *, char **, int);
@@ -228,6 +239,12 @@ config_init(struct config *cf)
 	cf->c_login_grace = -1;
 	cf->c_max_auth_tries = -1;
 	cf->c_max_startups = -1;
+	cf->c_persource_max = -1;
+	cf->c_persource_mask4 = -1;
+	cf->c_max_chans_session = -1;
+	cf->c_max_chans_user = -1;
+	cf->c_max_chans_source = -1;
+	cf->c_max_pending = -1;
 	cf->c_workers = -1;
 	cf->c_demo = -1;
 	config_policy_init(&cf->c_policy);
@@ -440,32 +457,56 @@ config_convtime(const char *s)
 }
 
 /*
- * MaxStartups is "full" or sshd's "start:rate:full".  jumpgate refuses
- * over-limit connections outright, so only "full" is kept.
+ * MaxStartups is "full" or sshd's "start:rate:full" (random early drop
+ * from start on, at rate percent rising to 100 at full).  A lone number
+ * is both start and full, as in sshd.
  */
 static int
-config_maxstartups(const char *s, int *full)
+config_maxstartups(const char *s, int *begin, int *rate, int *full)
 {
-	char buf[64], *rate, *last;
-	long start, r, f;
+	char buf[64], *r, *last;
+	long start, pct = 30, f;
 
 	if (str_lcpy(buf, s, sizeof(buf)) >= sizeof(buf))
 		return -1;
-	if ((rate = strchr(buf, ':')) == NULL) {
+	if ((r = strchr(buf, ':')) == NULL) {
 		if (str_to_long(buf, 1, INT_MAX, &f) == -1)
 			return -1;
-		*full = (int)f;
-		return 0;
+		start = f;
+	} else {
+		*r++ = '\0';
+		if ((last = strchr(r, ':')) == NULL)
+			return -1;
+		*last++ = '\0';
+		if (str_to_long(buf, 1, INT_MAX, &start) == -1 ||
+		    str_to_long(r, 1, 100, &pct) == -1 ||
+		    str_to_long(last, 1, INT_MAX, &f) == -1 || start > f)
+			return -1;
 	}
-	*rate++ = '\0';
-	if ((last = strchr(rate, ':')) == NULL)
-		return -1;
-	*last++ = '\0';
-	if (str_to_long(buf, 1, INT_MAX, &start) == -1 ||
-	    str_to_long(rate, 1, 100, &r) == -1 ||
-	    str_to_long(last, 1, INT_MAX, &f) == -1 || start > f)
-		return -1;
+	*begin = (int)start;
+	*rate = (int)pct;
 	*full = (int)f;
+	return 0;
+}
+
+/* PerSourceNetBlockSize "v4[:v6]", prefix lengths as in sshd. */
+static int
+config_netblock(const char *s, int *v4, int *v6)
+{
+	char buf[32], *colon;
+	long a, b = 128;
+
+	if (str_lcpy(buf, s, sizeof(buf)) >= sizeof(buf))
+		return -1;
+	if ((colon = strchr(buf, ':')) != NULL) {
+		*colon++ = '\0';
+		if (str_to_long(colon, 0, 128, &b) == -1)
+			return -1;
+	}
+	if (str_to_long(buf, 0, 32, &a) == -1)
+		return -1;
+	*v4 = (int)a;
+	*v6 = (int)b;
 	return 0;
 }
 
@@ -494,7 +535,7 @@ config_apply(struct config *cf, struct config_ctx *cx,
 	const char *kw = cx->cx_keyword;
 	char msg[CONFIG_ERR_MAX], *list, *dropped;
 	long v;
-	int i, n;
+	int i, n, n2, n3, *capp;
 
 	/* Every keyword handled here needs a value, most exactly one. */
 	if (ac == 0)
@@ -586,11 +627,50 @@ config_apply(struct config *cf, struct config_ctx *cx,
 			cf->c_max_auth_tries = (int)v;
 		break;
 	case CK_MAXSTARTUPS:
-		if (config_maxstartups(av[0], &n) == -1)
+		if (config_maxstartups(av[0], &n, &n2, &n3) == -1)
 			return config_fail(cx, "%s: invalid spec \"%s\"", kw,
 			    av[0]);
-		if (cf->c_max_startups == -1)
-			cf->c_max_startups = n;
+		if (cf->c_max_startups == -1) {
+			cf->c_max_startups_begin = n;
+			cf->c_max_startups_rate = n2;
+			cf->c_max_startups = n3;
+		}
+		break;
+	case CK_PERSOURCE:
+		if (strcasecmp(av[0], "none") == 0)
+			v = INT_MAX;
+		else if (str_to_long(av[0], 1, INT_MAX, &v) == -1)
+			return config_fail(cx, "%s: bad number \"%s\" (or none)",
+			    kw, av[0]);
+		if (cf->c_persource_max == -1)
+			cf->c_persource_max = (int)v;
+		break;
+	case CK_NETBLOCK:
+		if (config_netblock(av[0], &n, &n2) == -1)
+			return config_fail(cx, "%s: invalid spec \"%s\"", kw,
+			    av[0]);
+		if (cf->c_persource_mask4 == -1) {
+			cf->c_persource_mask4 = n;
+			cf->c_persource_mask6 = n2;
+		}
+		break;
+	case CK_CHANCAP:
+		if (strcasecmp(kw, "MaxChannelsPerSession") == 0)
+			capp = &cf->c_max_chans_session;
+		else if (strcasecmp(kw, "MaxChannelsPerUser") == 0)
+			capp = &cf->c_max_chans_user;
+		else if (strcasecmp(kw, "MaxChannelsPerSource") == 0)
+			capp = &cf->c_max_chans_source;
+		else
+			capp = &cf->c_max_pending;
+		/* "none" is INT_MAX: no cap, and no count kept. */
+		if (strcasecmp(av[0], "none") == 0)
+			v = INT_MAX;
+		else if (str_to_long(av[0], 1, INT_MAX, &v) == -1)
+			return config_fail(cx, "%s: bad number \"%s\" (or none)",
+			    kw, av[0]);
+		if (*capp == -1)
+			*capp = (int)v;
 		break;
 	case CK_WORKERS:
 		if (str_to_long(av[0], 0, 256, &v) == -1)
@@ -857,8 +937,25 @@ config_finalize(struct config *cf)
 		cf->c_login_grace = 120;
 	if (cf->c_max_auth_tries == -1)
 		cf->c_max_auth_tries = 6;
-	if (cf->c_max_startups == -1)
+	if (cf->c_max_startups == -1) {
+		cf->c_max_startups_begin = 10;
+		cf->c_max_startups_rate = 30;
 		cf->c_max_startups = 100;
+	}
+	if (cf->c_persource_max == -1)
+		cf->c_persource_max = INT_MAX;
+	if (cf->c_persource_mask4 == -1) {
+		cf->c_persource_mask4 = 32;
+		cf->c_persource_mask6 = 128;
+	}
+	if (cf->c_max_chans_session == -1)
+		cf->c_max_chans_session = 1024;
+	if (cf->c_max_chans_user == -1)
+		cf->c_max_chans_user = INT_MAX;
+	if (cf->c_max_chans_source == -1)
+		cf->c_max_chans_source = INT_MAX;
+	if (cf->c_max_pending == -1)
+		cf->c_max_pending = 256;
 	if (cf->c_workers == -1)
 		cf->c_workers = 0;
 	if (cf->c_demo == -1)

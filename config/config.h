@@ -76,7 +76,16 @@ struct config {
 	char			*c_state_dir;	/* generated host key lives here */
 	int			 c_login_grace;	/* seconds, 0 = none */
 	int			 c_max_auth_tries;
-	int			 c_max_startups;	/* unauthenticated conns */
+	int			 c_max_startups;	/* MaxStartups full */
+	int			 c_max_startups_begin;	/* start */
+	int			 c_max_startups_rate;	/* rate, percent */
+	int			 c_persource_max;	/* INT_MAX: none */
+	int			 c_persource_mask4;	/* PerSourceNetBlockSize */
+	int			 c_persource_mask6;
+	int			 c_max_chans_session;	/* MaxChannelsPerSession */
+	int			 c_max_chans_user;	/* MaxChannelsPerUser */
+	int			 c_max_chans_source;	/* MaxChannelsPerSource */
+	int			 c_max_pending;	/* MaxPendingChannels */
 	int			 c_workers;	/* 0 = one per core */
 	int			 c_demo;	/* JumpgateDemo: make a demo key */
 	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */

@@ -20,6 +20,7 @@
  * The -T output is here too, because -T -C is the same listing with the
  * Match blocks applied for one connection.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,6 +426,16 @@ config_dump_listen(const struct config_listen *cl, int port, int fd)
 		dprintf(fd, "listenaddress %s:%d\n", cl->cl_host, port);
 }
 
+/* A cap that may be "none" (INT_MAX). */
+static void
+config_dump_cap(int fd, const char *kw, int v)
+{
+	if (v == INT_MAX)
+		dprintf(fd, "%s none\n", kw);
+	else
+		dprintf(fd, "%s %d\n", kw, v);
+}
+
 void
 config_dump(const struct config *cf, int fd)
 {
@@ -473,7 +484,15 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
 	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
 	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
-	dprintf(fd, "maxstartups %d\n", cf->c_max_startups);
+	dprintf(fd, "maxstartups %d:%d:%d\n", cf->c_max_startups_begin,
+	    cf->c_max_startups_rate, cf->c_max_startups);
+	config_dump_cap(fd, "persourcemaxstartups", cf->c_persource_max);
+	dprintf(fd, "persourcenetblocksize %d:%d\n", cf->c_persource_mask4,
+	    cf->c_persource_mask6);
+	config_dump_cap(fd, "maxchannelspersession", cf->c_max_chans_session);
+	config_dump_cap(fd, "maxchannelsperuser", cf->c_max_chans_user);
+	config_dump_cap(fd, "maxchannelspersource", cf->c_max_chans_source);
+	config_dump_cap(fd, "maxpendingchannels", cf->c_max_pending);
 	dprintf(fd, "statedirectory %s\n",
 	    cf->c_state_dir ? cf->c_state_dir : "none");
 	dprintf(fd, "workers %d\n", cf->c_workers);

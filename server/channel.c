@@ -104,7 +104,7 @@ channel_open(struct session *s, ssh_message msg)
 	uint32_t rchan, window, maxpacket;
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int orig_port = ssh_message_channel_request_open_originator_port(msg);
-	char portstr[16];
+	char portstr[16], why[256];
 
 	ch = xcalloc(1, sizeof(*ch));
 	ch->ch_conn = xcalloc(1, sizeof(*ch->ch_conn));
@@ -142,9 +142,10 @@ channel_open(struct session *s, ssh_message msg)
 		channel_log_denied(ch, &ch->ch_conn->cc_policy);
 		goto refuse;
 	}
-	if ((ch->ch_id = session_channel_attach(s, ch)) == -1) {
-		log_info("%s: session %lu: %d channels open, refusing another",
-		    __func__, s->s_id, SESSION_MAX_CHANNELS);
+	if ((ch->ch_id = session_channel_attach(s, ch, why,
+	    sizeof(why))) == -1) {
+		log_info("%s: session %lu: %s, refusing channel to %.100s "
+		    "port %d", __func__, s->s_id, why, ch->ch_host, ch->ch_port);
 		goto refuse;
 	}
 	if (ch->ch_host[0] == '\0') {

@@ -23,6 +23,7 @@
 #include <libssh/libssh.h>
 
 #include "addr.h"
+#include "admit.h"
 #include "config.h"
 #include "explain.h"
 #include "hostkey.h"
@@ -330,10 +331,9 @@ main(int argc, char **argv)
 		if (worker_init(&main_workers[i], i, &cf, hostkeys,
 		    nhostkeys) == -1)
 			log_fatal("cannot start worker %d", i);
-		/* MaxStartups is the daemon's; each worker takes its share. */
-		main_workers[i].w_max_unauth = (cf.c_max_startups + nworkers -
-		    1) / nworkers;
 	}
+	/* MaxStartups and the cross-session caps: one budget, all workers. */
+	admit_init(&cf);
 	if (cf.c_demo && hostkey_demo_setup(&cf, hostkeys, nhostkeys,
 	    first_host, first_port) == -1)
 		log_fatal("cannot write the demo's files in %s",
@@ -370,6 +370,7 @@ main(int argc, char **argv)
 	for (i = 0; i < nhostkeys; i++)
 		free(hostkeys[i]);
 	free(main_workers);
+	admit_free();
 	config_free(&cf);
 	ssh_finalize();
 	libevent_global_shutdown();

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <libssh/server.h>
 
+#include "admit.h"
 #include "authkeys.h"
 #include "channel.h"
 #include "config.h"
@@ -87,16 +88,14 @@ session_accept(struct worker *w, int fd)
 	addr_local(fd, s->s_local, sizeof(s->s_local), &s->s_local_port);
 	TAILQ_INSERT_TAIL(&w->w_sessions, s, s_entry);
 	w->w_nsessions++;
-	w->w_nunauth++;
 
-	if (w->w_nunauth > w->w_max_unauth) {
-		log_info("drop connection #%d from [%s]:%d on [%s]:%d past "
-		    "MaxStartups", w->w_nunauth - 1, s->s_peer, s->s_peer_port,
-		    s->s_local, s->s_local_port);
+	if (admit_startup(fd, s->s_peer, s->s_peer_port, s->s_local,
+	    s->s_local_port) == -1) {
 		close(fd);
 		s->s_dropped = 1;
 		goto fail;
 	}
+	s->s_startup = 1;
 	log_verbose("Connection from %s port %d on %s port %d rdomain \"\"",
 	    s->s_peer, s->s_peer_port, s->s_local, s->s_local_port);
 	log_debug("%s: session %lu: worker %d fd %d", __func__, s->s_id,
@@ -349,7 +348,8 @@ session_auth(struct session *s, ssh_message msg)
 	session_log_auth(s, 1, user, keydesc, 0);
 	ssh_message_auth_reply_success(msg, 0);
 	s->s_state = SESSION_OPEN;
-	s->s_worker->w_nunauth--;
+	admit_startup_done(s->s_peer);
+	s->s_startup = 0;
 	evtimer_del(s->s_grace);
 out:
 	if (s->s_state != SESSION_OPEN &&
@@ -633,11 +633,29 @@ session_on_grace(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-session_channel_attach(struct session *s, struct channel *ch)
+session_channel_attach(struct session *s, struct channel *ch, char *why,
+    size_t whylen)
 {
-	int id, n;
+	const struct config *cf = s->s_worker->w_config;
+	struct channel *c;
+	int id, n = 0;
 
-	if (s->s_nchans >= SESSION_MAX_CHANNELS)
+	if (s->s_nchans >= cf->c_max_chans_session) {
+		snprintf(why, whylen, "MaxChannelsPerSession %d reached",
+		    cf->c_max_chans_session);
+		return -1;
+	}
+	/* A walk, not a counter: a channel leaves "pending" in channel.c. */
+	TAILQ_FOREACH(c, &s->s_channels, ch_entry)
+		if (c->ch_phase == CHAN_RESOLVING ||
+		    c->ch_phase == CHAN_CONNECTING)
+			n++;
+	if (n >= cf->c_max_pending) {
+		snprintf(why, whylen, "MaxPendingChannels %d reached",
+		    cf->c_max_pending);
+		return -1;
+	}
+	if (admit_channel_attach(s->s_user, s->s_peer, why, whylen) == -1)
 		return -1;
 	for (id = 0; id < s->s_nchans_alloc; id++)
 		if (s->s_chans[id] == NULL)
@@ -662,6 +680,7 @@ session_channel_detach(struct session *s, struct channel *ch)
 	s->s_chans[ch->ch_id] = NULL;
 	s->s_nchans--;
 	TAILQ_REMOVE(&s->s_channels, ch, ch_entry);
+	admit_channel_detach(s->s_user, s->s_peer);
 }
 
 static void
@@ -700,8 +719,9 @@ session_free(struct session *s)
 		    (unsigned long long)s->s_sockcount.in_bytes);
 		log_verbose("Closing connection to %.500s port %d", s->s_peer,
 		    s->s_peer_port);
-	} else
-		w->w_nunauth--;
+	}
+	if (s->s_startup)
+		admit_startup_done(s->s_peer);
 	if (s->s_rev != NULL)
 		event_free(s->s_rev);
 	if (s->s_wev != NULL)

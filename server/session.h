@@ -21,9 +21,6 @@ struct worker;
 struct channel;
 struct event;
 
-/* Most direct-tcpip channels one session may hold open at once. */
-#define SESSION_MAX_CHANNELS	1024
-
 enum session_state {
 	SESSION_KEX = 0,
 	SESSION_AUTH,
@@ -46,6 +43,7 @@ struct session {
 	int			 s_failures;	/* failed auth attempts */
 	int			 s_invalid_logged;
 	int			 s_dropped;	/* we ended it, and said why */
+	int			 s_startup;	/* counted in MaxStartups */
 	char			*s_authuser;	/* last user name tried */
 	char			 s_peer[ADDR_STRLEN];
 	int			 s_peer_port;
@@ -85,8 +83,13 @@ void	session_io_done(struct session *s, uint64_t mark);
 /* 1 while libssh holds unsent output for the socket. */
 int	session_write_pending(struct session *s);
 
-/* Lowest free channel id, or -1 when the session is full. */
-int	session_channel_attach(struct session *s, struct channel *ch);
+/*
+ * Lowest free channel id, or -1 when a channel cap (MaxChannelsPerSession,
+ * MaxPendingChannels, MaxChannelsPerUser, MaxChannelsPerSource) is
+ * reached; why then names it.  A channel counts until detached.
+ */
+int	session_channel_attach(struct session *s, struct channel *ch,
+	    char *why, size_t whylen);
 void	session_channel_detach(struct session *s, struct channel *ch);
 
 /* Frees every session of the worker (shutdown). */

@@ -31,8 +31,6 @@ struct worker {
 	struct evconnlistener	*w_listeners[WORKER_MAX_LISTENERS];
 	TAILQ_HEAD(, session)	 w_sessions;
 	int			 w_nsessions;
-	int			 w_nunauth;	/* sessions not yet authenticated */
-	int			 w_max_unauth;
 	/* Our own listening endpoints, never a target (read-only). */
 	const struct policy_endpoint *w_self;
 	int			 w_nself;

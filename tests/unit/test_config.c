@@ -35,7 +35,13 @@
 	"pidfile /run/jumpgate.pid\n" \
 	"logingracetime 120\n" \
 	"maxauthtries 6\n" \
-	"maxstartups 100\n" \
+	"maxstartups 10:30:100\n" \
+	"persourcemaxstartups none\n" \
+	"persourcenetblocksize 32:128\n" \
+	"maxchannelspersession 1024\n" \
+	"maxchannelsperuser none\n" \
+	"maxchannelspersource none\n" \
+	"maxpendingchannels 256\n" \
 	"statedirectory /var/lib/jumpgate\n" \
 	"workers 0\n" \
 	"jumpgatedemo no\n" \
@@ -354,6 +360,16 @@ test_bad_values(void **state)
 	    "test.conf:1: MaxStartups: invalid spec \"50:30:10\"");
 	check_error("MaxStartups 10:30\n",
 	    "test.conf:1: MaxStartups: invalid spec \"10:30\"");
+	check_error("PerSourceMaxStartups 0\n", "test.conf:1: "
+	    "PerSourceMaxStartups: bad number \"0\" (or none)");
+	check_error("PerSourceNetBlockSize 33\n", "test.conf:1: "
+	    "PerSourceNetBlockSize: invalid spec \"33\"");
+	check_error("PerSourceNetBlockSize 24:129\n", "test.conf:1: "
+	    "PerSourceNetBlockSize: invalid spec \"24:129\"");
+	check_error("MaxChannelsPerUser 0\n", "test.conf:1: "
+	    "MaxChannelsPerUser: bad number \"0\" (or none)");
+	check_error("MaxPendingChannels lots\n", "test.conf:1: "
+	    "MaxPendingChannels: bad number \"lots\" (or none)");
 	check_error("Workers 257\n", "test.conf:1: Workers: bad number \"257\" "
 	    "(0 to 256, 0 = one per core)");
 	check_error("JumpgateDemo maybe\n", "test.conf:1: JumpgateDemo: "
@@ -474,6 +490,10 @@ test_restrictions_by_value(void **state)
 	check_error("PubkeyAuthOptions verify-required\n", "test.conf:1: "
 	    "Unsupported option PubkeyAuthOptions verify-required: jumpgate "
 	    "does not enforce it yet");
+	check_error("PerSourcePenalties yes\n", "test.conf:1: Unsupported "
+	    "option PerSourcePenalties yes: jumpgate does not enforce it yet");
+	check_ok("PerSourcePenalties no\n");
+	check_ok("PerSourcePenaltyExemptList 10.0.0.0/8\n");
 }
 
 static void
@@ -617,6 +637,7 @@ test_misc_values(void **state)
 	    "JumpgateDemo YES\nAuthorizedKeysFile none\nPidFile none\n"
 	    "HostKey relative/key\nMaxAuthTries 0\n", err), 0);
 	assert_int_equal(cf.c_max_startups, 50);
+	assert_int_equal(cf.c_max_startups_begin, 50);
 	assert_int_equal(cf.c_workers, 0);
 	assert_int_equal(cf.c_demo, 1);
 	assert_int_equal(cf.c_nakfiles, 1);
@@ -730,6 +751,9 @@ test_dump_configured(void **state)
 	    "AuthorizedKeysFile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
 	    "LogLevel DEBUG2\nSyslogFacility LOCAL1\nPidFile none\n"
 	    "LoginGraceTime 1h\nMaxAuthTries 3\nMaxStartups 10:30:50\n"
+	    "PerSourceMaxStartups 3\nPerSourceNetBlockSize 24:56\n"
+	    "MaxChannelsPerSession 100\nMaxChannelsPerUser 8\n"
+	    "MaxChannelsPerSource none\nMaxPendingChannels 4\n"
 	    "StateDirectory /srv/jg\nWorkers 8\nJumpgateDemo yes\n"
 	    "Ciphers aes128-gcm@openssh.com\nMACs -*-etm@openssh.com\n"
 	    "KexAlgorithms ^ecdh-sha2-nistp256\nHostKeyAlgorithms ssh-ed25519*\n"
@@ -756,7 +780,13 @@ test_dump_configured(void **state)
 	    "pidfile none\n"
 	    "logingracetime 3600\n"
 	    "maxauthtries 3\n"
-	    "maxstartups 50\n"
+	    "maxstartups 10:30:50\n"
+	    "persourcemaxstartups 3\n"
+	    "persourcenetblocksize 24:56\n"
+	    "maxchannelspersession 100\n"
+	    "maxchannelsperuser 8\n"
+	    "maxchannelspersource none\n"
+	    "maxpendingchannels 4\n"
 	    "statedirectory /srv/jg\n"
 	    "workers 8\n"
 	    "jumpgatedemo yes\n"
