@@ -28,9 +28,10 @@
  *
  * Half-close follows OpenSSH's nchan: client EOF drains to the target and
  * then shutdown(SHUT_WR); target EOF drains to the client and then sends
- * EOF; CLOSE goes out only when both halves are closed.  libssh callbacks
- * run inside any libssh call of the session, so they only set flags;
- * channel_post acts on them.
+ * EOF; CLOSE goes out only when both halves are closed, and the channel
+ * stays (discarding what still comes) until the peer's CLOSE.  libssh
+ * callbacks run inside any libssh call of the session, so they only set
+ * flags; channel_post acts on them.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -61,11 +62,14 @@
  * can never make it buffer more than that for one channel.
  */
 #define CHANNEL_PEER_BUFFER_MAX	(2 * 1280000)
+/* Client bytes still taken (and dropped) after our CLOSE; then the session goes. */
+#define CHANNEL_AFTER_CLOSE_MAX	(2 * CHANNEL_PEER_BUFFER_MAX)
 
 /* Reads per target wakeup before yielding to other channels. */
 #define CHANNEL_READS_PER_EVENT	4
 
 static void	channel_connect_next(struct channel *);
+static void	channel_release_target(struct channel *);
 static void	channel_log_denied(struct channel *,
 		    const struct policy_result *);
 static int	channel_check_addrs(struct channel *);
@@ -105,6 +109,7 @@ channel_open(struct session *s, ssh_message msg)
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int orig_port = ssh_message_channel_request_open_originator_port(msg);
 	char portstr[16];
+	int known;
 
 	ch = xcalloc(1, sizeof(*ch));
 	ch->ch_conn = xcalloc(1, sizeof(*ch->ch_conn));
@@ -115,11 +120,24 @@ channel_open(struct session *s, ssh_message msg)
 	ch->ch_host = xstrdup(ssh_message_channel_request_open_destination(msg));
 	ch->ch_port = ssh_message_channel_request_open_destination_port(msg);
 
-	sshlog_open_params(msg, &rchan, &window, &maxpacket);
+	known = sshlog_open_params(msg, &rchan, &window, &maxpacket) == 0;
 	log_debug("server_input_channel_open: ctype direct-tcpip rchan %u "
 	    "win %u max %u", rchan, window, maxpacket);
 	log_debug("server_request_direct_tcpip: originator %.100s port %d, "
 	    "target %.100s port %d", orig, orig_port, ch->ch_host, ch->ch_port);
+	if (!known) {
+		/* Fail closed: an unknown max packet may wedge the worker. */
+		log_error("%s: session %lu: cannot read the open's maximum "
+		    "packet size from libssh: refusing", __func__, s->s_id);
+		goto refuse;
+	}
+	if (maxpacket < CHANNEL_MIN_MAXPACKET) {
+		log_info("%s: session %lu: refused direct-tcpip open from %s "
+		    "port %d: maximum packet size %u is below %d", __func__,
+		    s->s_id, s->s_peer, s->s_peer_port, maxpacket,
+		    CHANNEL_MIN_MAXPACKET);
+		goto refuse;
+	}
 
 	policy_check_name(&s->s_policy_ctx, ch->ch_host, ch->ch_port,
 	    &ch->ch_conn->cc_policy);
@@ -514,10 +532,7 @@ channel_on_target_write(evutil_socket_t fd, short what, void *arg)
 			ch->ch_conn->cc_errno = err;
 			log_debug("channel %d: connection failed: %s",
 			    ch->ch_id, strerror(err));
-			event_free(ch->ch_wev);
-			ch->ch_wev = NULL;
-			close(ch->ch_fd);
-			ch->ch_fd = -1;
+			channel_release_target(ch);
 			channel_connect_next(ch);
 		}
 	} else if (ch->ch_phase == CHAN_OPEN) {
@@ -655,6 +670,21 @@ channel_on_data(ssh_session session, ssh_channel channel, void *data,
 		ch->ch_session->s_state = SESSION_DEAD;
 		return (int)len;
 	}
+	if (ch->ch_phase == CHAN_CLOSING) {
+		/*
+		 * After our CLOSE: discarded.  libssh regrows the window as
+		 * we consume, so an honest peer may still send about two
+		 * windows before it sees the CLOSE; far more is abuse.
+		 */
+		ch->ch_discarded += len;
+		if (ch->ch_discarded > CHANNEL_AFTER_CLOSE_MAX) {
+			log_info("channel %d: peer sent %zu bytes after our "
+			    "close", ch->ch_id, ch->ch_discarded);
+			ch->ch_session->s_dropped = 1;
+			ch->ch_session->s_state = SESSION_DEAD;
+		}
+		return (int)len;
+	}
 	if (is_stderr || ch->ch_out != HALF_OPEN)
 		return (int)len;	/* dropped, but credited back */
 	out = ch->ch_obuf;
@@ -686,21 +716,57 @@ channel_on_close(ssh_session session, ssh_channel channel, void *arg)
 	ch->ch_rcvd_close = 1;
 }
 
+/* The target's side goes: its socket, its events and both queues. */
+static void
+channel_release_target(struct channel *ch)
+{
+	if (ch->ch_rev != NULL)
+		event_free(ch->ch_rev);
+	if (ch->ch_wev != NULL)
+		event_free(ch->ch_wev);
+	if (ch->ch_fd != -1)
+		close(ch->ch_fd);
+	if (ch->ch_obuf != NULL)
+		evbuffer_free(ch->ch_obuf);
+	if (ch->ch_held != NULL)
+		evbuffer_free(ch->ch_held);
+	ch->ch_rev = ch->ch_wev = NULL;
+	ch->ch_fd = -1;
+	ch->ch_obuf = ch->ch_held = NULL;
+}
+
+/* Both CLOSEs are exchanged: libssh frees its channel now, we ours. */
+static void
+channel_finish(struct channel *ch)
+{
+	ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
+	ssh_channel_free(ch->ch_ssh);
+	ch->ch_ssh = NULL;
+	channel_teardown(ch);
+}
+
+/*
+ * Sends our CLOSE.  libssh keeps its channel until the peer's CLOSE and,
+ * with no callbacks installed, would buffer every DATA the peer still
+ * sends, without bound.  So ours stay installed to discard it
+ * (channel_on_data), and the channel stays attached: a peer that never
+ * answers keeps counting against the session's channels.
+ */
 static void
 channel_send_close(struct channel *ch)
 {
 	struct session *s = ch->ch_session;
 
 	log_debug2("channel %d: send close", ch->ch_id);
-	ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
 	ssh_channel_close(ch->ch_ssh);
-	ssh_channel_free(ch->ch_ssh);
-	ch->ch_ssh = NULL;
 	log_debug("%s: session %lu: channel %d: %s port %d closed, %llu "
 	    "bytes in, %llu bytes out", __func__, s->s_id, ch->ch_id,
 	    ch->ch_host, ch->ch_port, (unsigned long long)ch->ch_bytes_in,
 	    (unsigned long long)ch->ch_bytes_out);
-	channel_teardown(ch);
+	channel_release_target(ch);
+	ch->ch_phase = CHAN_CLOSING;
+	if (ch->ch_rcvd_close)
+		channel_finish(ch);
 }
 
 void
@@ -708,6 +774,14 @@ channel_post(struct channel *ch)
 {
 	if (ch->ch_phase == CHAN_DEAD) {
 		channel_teardown(ch);
+		return;
+	}
+	if (ch->ch_phase == CHAN_CLOSING) {
+		/* sshd logs it when it comes, after our "send close". */
+		if (ch->ch_rcvd_close) {
+			log_debug2("channel %d: rcvd close", ch->ch_id);
+			channel_finish(ch);
+		}
 		return;
 	}
 	if (ch->ch_phase != CHAN_OPEN)
@@ -761,16 +835,7 @@ channel_teardown(struct channel *ch)
 	struct session *s = ch->ch_session;
 
 	channel_connect_free(ch);
-	if (ch->ch_rev != NULL)
-		event_free(ch->ch_rev);
-	if (ch->ch_wev != NULL)
-		event_free(ch->ch_wev);
-	if (ch->ch_fd != -1)
-		close(ch->ch_fd);
-	if (ch->ch_obuf != NULL)
-		evbuffer_free(ch->ch_obuf);
-	if (ch->ch_held != NULL)
-		evbuffer_free(ch->ch_held);
+	channel_release_target(ch);
 	if (ch->ch_ssh != NULL) {
 		/* Session teardown: ssh_free reclaims the channel itself. */
 		ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
