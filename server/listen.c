@@ -127,6 +127,7 @@ static int
 listen_bind_one(const struct addrinfo *ai, int port, void *arg)
 {
 	struct listen_bind_state *lb = arg;
+	struct worker *w;
 	char ntop[ADDR_STRLEN];
 	int k, fd;
 
@@ -137,13 +138,17 @@ listen_bind_one(const struct addrinfo *ai, int port, void *arg)
 		return 0;
 	}
 	for (k = 0; k < lb->lb_nworkers; k++) {
-		struct worker *w = &lb->lb_workers[k];
-
+		w = &lb->lb_workers[k];
 		if (w->w_nlfds == WORKER_MAX_LISTENERS)
 			log_fatal("too many listen addresses");
 		if ((fd = listen_one(ai)) == -1) {
 			log_error("Bind to port %d on %s failed: %s.", port,
 			    ntop, strerror(errno));
+			/* All workers listen on it, or none does. */
+			while (k-- > 0) {
+				w = &lb->lb_workers[k];
+				close(w->w_lfds[--w->w_nlfds]);
+			}
 			return 0;
 		}
 		w->w_lfds[w->w_nlfds++] = fd;
