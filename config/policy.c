@@ -384,9 +384,13 @@ policy_check_name(const struct policy_ctx *pc, const char *host, int port,
 			return;
 		}
 	}
-	/* An entry that spells the host out vouches for the name. */
-	if ((kmatch != NULL && strcmp(kmatch->pe_host, "*") != 0) ||
-	    (amatch != NULL && strcmp(amatch->pe_host, "*") != 0))
+	/*
+	 * An administrator's entry that spells the host out vouches for
+	 * the name.  The key's own permitopen= does not: authorized_keys may
+	 * live in the user's home, and a user must not be able to write
+	 * their way to the metadata service.
+	 */
+	if (amatch != NULL && strcmp(amatch->pe_host, "*") != 0)
 		out->pr_by_name = 1;
 
 	/* Step 3: jumpgate's name denials, before any permit. */

@@ -99,7 +99,7 @@ struct policy_result {
 	 * "/etc/jumpgate/jumpgate.conf:12: PermitDestination db:5432".
 	 */
 	char			 pr_rule[512];
-	int			 pr_by_name;	/* an explicit entry named it */
+	int			 pr_by_name;	/* an admin entry named it */
 	int			 pr_need_addr;	/* phase 2 must find a permit */
 };
 
