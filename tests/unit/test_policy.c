@@ -653,6 +653,26 @@ static const struct policy_case cases[] = {
 	    SPECIAL },
 	{ "mapped ordinary", FX_DEFAULT, "x", 80, "::ffff:192.0.2.1", ALLOW,
 	    DEFOK },
+	/* NAT64's well-known prefix embeds IPv4 too (RFC 6052). */
+	{ "nat64 metadata", FX_DEFAULT, "x", 80, "64:ff9b::169.254.169.254",
+	    DENY, SPECIAL },
+	{ "nat64 metadata hex", FX_DEFAULT, "x", 80, "64:ff9b::a9fe:a9fe",
+	    DENY, SPECIAL },
+	{ "nat64 alibaba", FX_DEFAULT, "x", 80, "64:ff9b::100.100.100.200",
+	    DENY, SPECIAL },
+	{ "nat64 azure", FX_DEFAULT, "x", 80, "64:ff9b::168.63.129.16", DENY,
+	    SPECIAL },
+	{ "nat64 ordinary", FX_DEFAULT, "x", 80, "64:ff9b::192.0.2.1", ALLOW,
+	    DEFOK },
+	{ "nat64 /96 only", FX_DEFAULT, "x", 80, "64:ff9b:0:0:1::a9fe:a9fe",
+	    ALLOW, DEFOK },
+	{ "nat64 self", FX_SELF, "x", 22, "64:ff9b::192.0.2.10", DENY, SELF },
+	{ "nat64 deny v4 rule", FX_DENY_FIRST, "h", 443, "64:ff9b::10.1.2.3",
+	    DENY, "jumpgate.conf:4: DenyDestination 10.1.0.0/16:*" },
+	{ "nat64 permit v4 rule not", FX_P_ADDR, "h", 80, "64:ff9b::10.1.1.1",
+	    DENY, NOPERM },
+	{ "nat64 guard off", FX_SPECIAL_OFF, "x", 80,
+	    "64:ff9b::169.254.169.254", ALLOW, DEFOK },
 	{ "guard off", FX_SPECIAL_OFF, "x", 80, "169.254.169.254", ALLOW,
 	    DEFOK },
 	{ "guard off v6", FX_SPECIAL_OFF, "x", 80, "fe80::1", ALLOW, DEFOK },
@@ -952,6 +972,8 @@ test_policy_matchers(void **state)
 	tp_sockaddr("169.254.169.254", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
 	tp_sockaddr("::ffff:169.254.169.254", 80, &ss);
+	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
+	tp_sockaddr("64:ff9b::169.254.169.254", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
 	tp_sockaddr("192.0.2.1", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 0);
