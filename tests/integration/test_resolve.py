@@ -34,6 +34,8 @@ Checks:
     does not start (exit 255, "bad addr or host: ::1 (...)"); inet6
     without ListenAddress listens on :: only, not 0.0.0.0; -T prints
     "addressfamily inet6".
+  * a ResolvConf file that cannot be read stops the daemon (exit 255,
+    "ResolvConf FILE: cannot open").
 """
 
 import os
@@ -257,6 +259,21 @@ def t_family_listeners(c):
         p.stop()
 
 
+def t_resolvconf_unreadable(c):
+    env = c.env
+    hk = env.key('host_rc')
+    conf = env.write('rc-bad.conf', '\n'.join([
+        'Port %d' % J.free_port(), 'ListenAddress 127.0.0.1',
+        'HostKey %s' % hk.path, 'PidFile none',
+        'StateDirectory %s' % env.statedir,
+        'ResolvConf %s' % env.path('no-such-resolv.conf')]) + '\n')
+    r = J.run([J.daemon_path(), '-f', conf, '-e'], timeout=T(60))
+    assert r.rc == 255, 'an unreadable ResolvConf must stop the daemon; ' \
+        '%r' % r
+    assert 'ResolvConf %s: cannot open' % env.path('no-such-resolv.conf') \
+        in r.err_text, r
+
+
 if __name__ == '__main__':
     J.main('target resolution: search list, AddressFamily', setup, [
         ('ResolvConf names the nameserver the daemon asks',
@@ -271,4 +288,6 @@ if __name__ == '__main__':
          t_family_explain),
         ('AddressFamily for listeners: inet + ListenAddress ::1 fails; '
          'inet6 listens on :: only', t_family_listeners),
+        ('ResolvConf that cannot be read stops the daemon',
+         t_resolvconf_unreadable),
     ])
