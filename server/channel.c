@@ -50,8 +50,10 @@
 
 #include "addr.h"
 #include "channel.h"
+#include "config.h"
 #include "log.h"
 #include "policy.h"
+#include "resolve.h"
 #include "session.h"
 #include "sshlog.h"
 #include "str.h"
@@ -102,13 +104,11 @@ channel_refuse(struct channel *ch)
 void
 channel_open(struct session *s, ssh_message msg)
 {
-	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *req;
 	struct channel *ch;
 	uint32_t rchan, window, maxpacket;
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int orig_port = ssh_message_channel_request_open_originator_port(msg);
-	char portstr[16];
 	int known;
 
 	ch = xcalloc(1, sizeof(*ch));
@@ -165,23 +165,10 @@ channel_open(struct session *s, ssh_message msg)
 		    __func__, s->s_id, SESSION_MAX_CHANNELS);
 		goto refuse;
 	}
-	if (ch->ch_host[0] == '\0') {
-		/* getaddrinfo("") would mean "this host": sshd refuses. */
-		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
-		    evutil_gai_strerror(EVUTIL_EAI_NONAME));
-		channel_refuse(ch);
-		return;
-	}
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	snprintf(portstr, sizeof(portstr), "%d", ch->ch_port);
 	ch->ch_phase = CHAN_RESOLVING;
 	/* May call back before returning (numeric hosts, /etc/hosts). */
-	req = evdns_getaddrinfo(s->s_worker->w_dns, ch->ch_host, portstr,
-	    &hints, channel_on_resolved, ch);
+	req = resolve_start(s->s_worker->w_dns, ch->ch_host, ch->ch_port,
+	    s->s_worker->w_config->c_address_family, channel_on_resolved, ch);
 	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_conn->cc_addrs == NULL)
 		ch->ch_conn->cc_dnsreq = req;
 	return;
@@ -225,21 +212,20 @@ channel_log_denied(struct channel *ch, const struct policy_result *pr)
 	    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port, pr->pr_rule);
 }
 
-/*
- * evdns can answer the same address twice (/etc/hosts and its own
- * entries); getaddrinfo does not, and --explain must agree with us.
- */
-static int
-channel_addr_seen(const struct evutil_addrinfo *list,
-    const struct evutil_addrinfo *ai)
+/* Each refused address of a name, at DEBUG. */
+static void
+channel_log_addr(const struct evutil_addrinfo *ai,
+    const struct policy_result *res, void *arg)
 {
-	const struct evutil_addrinfo *p;
+	struct channel *ch = arg;
+	char ntop[ADDR_STRLEN];
+	int port;
 
-	for (p = list; p != ai; p = p->ai_next)
-		if (p->ai_addrlen == ai->ai_addrlen &&
-		    memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
-			return 1;
-	return 0;
+	if (res->pr_verdict == POLICY_ALLOW)
+		return;
+	addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+	log_debug("%s: session %lu: %.100s resolved to %s: denied by %s",
+	    __func__, ch->ch_session->s_id, ch->ch_host, ntop, res->pr_rule);
 }
 
 /*
@@ -249,34 +235,16 @@ channel_addr_seen(const struct evutil_addrinfo *list,
 static int
 channel_check_addrs(struct channel *ch)
 {
-	struct session *s = ch->ch_session;
-	struct policy_result res;
-	struct evutil_addrinfo *ai;
-	char ntop[ADDR_STRLEN], denied[sizeof(res.pr_rule)] = "";
-	int port;
+	struct channel_connect *cc = ch->ch_conn;
+	struct policy_result denied;
 
-	ch->ch_conn->cc_nallowed = 0;
-	for (ai = ch->ch_conn->cc_addrs; ai != NULL; ai = ai->ai_next) {
-		if (channel_addr_seen(ch->ch_conn->cc_addrs, ai))
-			continue;
-		policy_check_addr(&s->s_policy_ctx, &ch->ch_conn->cc_policy,
-		    ch->ch_port, ai->ai_addr, &res);
-		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
-		if (res.pr_verdict != POLICY_ALLOW) {
-			log_debug("%s: session %lu: %.100s resolved to %s: "
-			    "denied by %s", __func__, s->s_id, ch->ch_host,
-			    ntop, res.pr_rule);
-			/* The first denial explains a total refusal. */
-			if (denied[0] == '\0')
-				memcpy(denied, res.pr_rule, sizeof(denied));
-			continue;
-		}
-		if (ch->ch_conn->cc_nallowed < CHANNEL_MAX_ADDRS)
-			ch->ch_conn->cc_allowed[ch->ch_conn->cc_nallowed++] = ai;
-	}
-	if (ch->ch_conn->cc_nallowed == 0)
-		memcpy(ch->ch_conn->cc_policy.pr_rule, denied, sizeof(denied));
-	return ch->ch_conn->cc_nallowed;
+	cc->cc_nallowed = resolve_check(&ch->ch_session->s_policy_ctx,
+	    &cc->cc_policy, ch->ch_port, cc->cc_addrs, cc->cc_allowed,
+	    CHANNEL_MAX_ADDRS, &denied, channel_log_addr, ch);
+	if (cc->cc_nallowed == 0)
+		memcpy(cc->cc_policy.pr_rule, denied.pr_rule,
+		    sizeof(denied.pr_rule));
+	return cc->cc_nallowed;
 }
 
 static void

@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "resolve.h"
 #include "session.h"
 #include "sshlog.h"
 #include "worker.h"
@@ -132,6 +133,7 @@ int
 worker_init(struct worker *w, int id, const struct config *cf,
     char *const *hostkeys, int nhostkeys)
 {
+	char err[CONFIG_ERR_MAX];
 	int i, process_config = 0;
 
 	w->w_id = id;
@@ -139,22 +141,12 @@ worker_init(struct worker *w, int id, const struct config *cf,
 	TAILQ_INIT(&w->w_sessions);
 	if ((w->w_base = event_base_new()) == NULL)
 		goto fail;
-	w->w_dns = evdns_base_new(w->w_base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (w->w_dns == NULL) {
-		/* No resolv.conf (a bare container): /etc/hosts still works. */
-		w->w_dns = evdns_base_new(w->w_base,
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (w->w_dns == NULL)
-			goto fail;
+	/* As --explain creates its own: see resolve.c. */
+	if ((w->w_dns = resolve_dns_new(w->w_base, cf, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s: worker %d: %s", __func__, id, err);
+		goto fail;
 	}
-	/*
-	 * Name the file: with NULL, libevent adds its own localhost entries
-	 * on top, and the daemon would resolve differently from the system
-	 * (and from --explain).
-	 */
-	evdns_base_load_hosts(w->w_dns, "/etc/hosts");
 
 	if ((w->w_bind = ssh_bind_new()) == NULL)
 		goto fail;
