@@ -218,6 +218,14 @@ log_msg(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int log_fatal_status = LOG_EXIT_CONFIG;
+
+void
+log_set_fatal_status(int status)
+{
+	log_fatal_status = status;
+}
+
 void
 log_fatal(const char *fmt, ...)
 {
@@ -228,5 +236,5 @@ log_fatal(const char *fmt, ...)
 		log_write(LOG_LVL_FATAL, fmt, ap);
 		va_end(ap);
 	}
-	exit(255);
+	exit(log_fatal_status);
 }

@@ -49,6 +49,16 @@ void		 log_fatal(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * log_fatal's exit status: LOG_EXIT_CONFIG (sshd's 255) until start-up is
+ * done, then LOG_EXIT_RUNTIME, so that systemd's RestartPreventExitStatus
+ * keeps a bad configuration from restarting in a loop but restarts a
+ * daemon that ran out of memory.
+ */
+#define LOG_EXIT_CONFIG		255
+#define LOG_EXIT_RUNTIME	71	/* EX_OSERR */
+void		 log_set_fatal_status(int status);
+
+/*
  * Escapes src (at most srclen bytes, stopping at NUL) into dst as OpenSSH's
  * strnvis(VIS_SAFE|VIS_OCTAL) does: control bytes, DEL, bytes >= 0x80 and
  * the backslash become \ooo or \\.  Always NUL-terminates dst; returns the

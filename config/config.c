@@ -13,6 +13,8 @@
  * connection.  The forwarding policy directives are parsed in dest.c,
  * Match lines and what they select in match.c.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -46,6 +48,8 @@ enum config_kind {
 	CK_STATEDIR,
 	CK_WORKERS,
 	CK_DEMO,
+	CK_ADDRFAMILY,
+	CK_RESOLVCONF,
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_MATCH,
@@ -86,6 +90,8 @@ static const struct config_keyword config_keywords[] = {
 	{ "StateDirectory", CK_STATEDIR, NULL },
 	{ "Workers", CK_WORKERS, NULL },
 	{ "JumpgateDemo", CK_DEMO, NULL },
+	{ "AddressFamily", CK_ADDRFAMILY, NULL },
+	{ "ResolvConf", CK_RESOLVCONF, NULL },		/* jumpgate's own */
 	{ "Ciphers", CK_ALGOS, NULL },
 	{ "MACs", CK_ALGOS, NULL },
 	{ "KexAlgorithms", CK_ALGOS, NULL },
@@ -121,7 +127,6 @@ static const struct config_keyword config_keywords[] = {
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "DSAAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
-	{ "AddressFamily", CK_REFUSE_UNLESS, "any" },
 	{ "RefuseConnection", CK_REFUSE_UNLESS, "no" },
 	{ "PerSourcePenalties", CK_REFUSE_UNLESS, "no" },
 
@@ -247,6 +252,7 @@ config_init(struct config *cf)
 	cf->c_max_pending = -1;
 	cf->c_workers = -1;
 	cf->c_demo = -1;
+	cf->c_address_family = -1;
 	config_policy_init(&cf->c_policy);
 	memset(config_noted, 0, sizeof(config_noted));
 }
@@ -701,6 +707,24 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		else
 			free(list);
 		break;
+	case CK_ADDRFAMILY:
+		/* sshd's words and values. */
+		if (strcasecmp(av[0], "any") == 0)
+			n = AF_UNSPEC;
+		else if (strcasecmp(av[0], "inet") == 0)
+			n = AF_INET;
+		else if (strcasecmp(av[0], "inet6") == 0)
+			n = AF_INET6;
+		else
+			return config_fail(cx, "%s: unsupported option \"%s\"",
+			    kw, av[0]);
+		if (cf->c_address_family == -1)
+			cf->c_address_family = n;
+		break;
+	case CK_RESOLVCONF:
+		if (cf->c_resolv_conf == NULL)
+			cf->c_resolv_conf = config_abspath(av[0]);
+		break;
 	default:
 		break;	/* dealt with by the caller */
 	}
@@ -911,14 +935,16 @@ config_finalize(struct config *cf)
 {
 	if (cf->c_nports == 0)
 		cf->c_ports[cf->c_nports++] = 22;
+	if (cf->c_address_family == -1)
+		cf->c_address_family = AF_UNSPEC;
+	/* As sshd: the wildcard of each family AddressFamily allows. */
 	if (cf->c_nlisten == 0) {
-		str_lcpy(cf->c_listen[0].cl_host, "0.0.0.0",
-		    sizeof(cf->c_listen[0].cl_host));
-		cf->c_listen[0].cl_port = 0;
-		str_lcpy(cf->c_listen[1].cl_host, "::",
-		    sizeof(cf->c_listen[1].cl_host));
-		cf->c_listen[1].cl_port = 0;
-		cf->c_nlisten = 2;
+		if (cf->c_address_family != AF_INET6)
+			str_lcpy(cf->c_listen[cf->c_nlisten++].cl_host,
+			    "0.0.0.0", sizeof(cf->c_listen[0].cl_host));
+		if (cf->c_address_family != AF_INET)
+			str_lcpy(cf->c_listen[cf->c_nlisten++].cl_host, "::",
+			    sizeof(cf->c_listen[0].cl_host));
 	}
 	if (cf->c_nakfiles == 0) {
 		cf->c_akfiles[0] = xstrdup(".ssh/authorized_keys");
@@ -960,6 +986,8 @@ config_finalize(struct config *cf)
 		cf->c_workers = 0;
 	if (cf->c_demo == -1)
 		cf->c_demo = 0;
+	if (cf->c_resolv_conf == NULL)
+		cf->c_resolv_conf = xstrdup(CONFIG_DEFAULT_RESOLV_CONF);
 }
 
 void
@@ -973,6 +1001,8 @@ config_free(struct config *cf)
 		free(cf->c_akfiles[i]);
 	free(cf->c_pidfile);
 	free(cf->c_state_dir);
+	free(cf->c_resolv_conf);
+	cf->c_resolv_conf = NULL;
 	for (i = 0; i < ALGOS_NKINDS; i++) {
 		free(cf->c_algos[i]);
 		cf->c_algos[i] = NULL;

@@ -24,6 +24,8 @@
 
 /* Where the daemon looks when -f is not given. */
 #define CONFIG_DEFAULT_PATH	JUMPGATE_SYSCONFDIR "/jumpgate.conf"
+/* ResolvConf's default: the system's nameservers. */
+#define CONFIG_DEFAULT_RESOLV_CONF	"/etc/resolv.conf"
 
 struct config_listen {
 	char	 cl_host[256];	/* numeric address or name, no brackets */
@@ -88,6 +90,8 @@ struct config {
 	int			 c_max_pending;	/* MaxPendingChannels */
 	int			 c_workers;	/* 0 = one per core */
 	int			 c_demo;	/* JumpgateDemo: make a demo key */
+	int			 c_address_family;	/* AF_UNSPEC "any" */
+	char			*c_resolv_conf;	/* nameservers for targets */
 	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_match	*c_matches;

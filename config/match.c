@@ -20,6 +20,8 @@
  * The -T output is here too, because -T -C is the same listing with the
  * Match blocks applied for one connection.
  */
+#include <sys/socket.h>
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -472,6 +474,9 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 				config_dump_listen(&cf->c_listen[i],
 				    cf->c_ports[j], fd);
 	}
+	dprintf(fd, "addressfamily %s\n", cf->c_address_family == AF_INET ?
+	    "inet" : cf->c_address_family == AF_INET6 ? "inet6" : "any");
+	dprintf(fd, "resolvconf %s\n", cf->c_resolv_conf);
 	for (i = 0; i < cf->c_nhostkeys; i++)
 		dprintf(fd, "hostkey %s\n", cf->c_hostkeys[i]);
 	dprintf(fd, "authorizedkeysfile");

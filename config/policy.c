@@ -79,6 +79,24 @@ policy_addr_from_sa(const struct sockaddr *sa, struct pattern_addr *out)
 	return -1;
 }
 
+/*
+ * The NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): a translator on
+ * the path turns 64:ff9b::a.b.c.d into a connection to a.b.c.d.  Fills
+ * v4 with the embedded address; 1 if a is such an address.
+ */
+static int
+policy_nat64_v4(const struct pattern_addr *a, struct pattern_addr *v4)
+{
+	static const unsigned char wkp[12] = { 0x00, 0x64, 0xff, 0x9b };
+
+	if (a->pa_af != AF_INET6 || memcmp(a->pa_a, wkp, sizeof(wkp)) != 0)
+		return 0;
+	memset(v4, 0, sizeof(*v4));
+	v4->pa_af = AF_INET;
+	memcpy(v4->pa_a, a->pa_a + 12, 4);
+	return 1;
+}
+
 static int
 policy_in_v4(const struct pattern_addr *a, unsigned char b0, unsigned char b1,
     unsigned char b2, unsigned char b3, unsigned int bits)
@@ -111,11 +129,12 @@ policy_is_special(const struct pattern_addr *a)
 int
 policy_addr_special(const struct sockaddr *sa)
 {
-	struct pattern_addr a;
+	struct pattern_addr a, v4;
 
 	if (policy_addr_from_sa(sa, &a) == -1)
 		return 0;
-	return policy_is_special(&a);
+	return policy_is_special(&a) ||
+	    (policy_nat64_v4(&a, &v4) && policy_is_special(&v4));
 }
 
 static int
@@ -214,16 +233,14 @@ policy_dest_match_name(const struct dest_rule *dr, const char *host,
 	    1);
 }
 
-int
-policy_dest_match_addr(const struct dest_rule *dr,
-    const struct sockaddr *sa, int port)
+static int
+policy_dest_match_pa(const struct dest_rule *dr, const struct pattern_addr *a,
+    int port)
 {
-	struct pattern_addr a, net;
+	struct pattern_addr net;
 	int bits;
 
 	if (dr == NULL || dr->dr_kind != DEST_ADDR || !policy_port_in(dr, port))
-		return 0;
-	if (policy_addr_from_sa(sa, &a) == -1)
 		return 0;
 	memset(&net, 0, sizeof(net));
 	net.pa_af = dr->dr_family;
@@ -242,7 +259,18 @@ policy_dest_match_addr(const struct dest_rule *dr,
 	}
 	if (bits < 0)
 		return 0;
-	return pattern_addr_netmatch(&a, &net, (unsigned int)bits);
+	return pattern_addr_netmatch(a, &net, (unsigned int)bits);
+}
+
+int
+policy_dest_match_addr(const struct dest_rule *dr,
+    const struct sockaddr *sa, int port)
+{
+	struct pattern_addr a;
+
+	if (policy_addr_from_sa(sa, &a) == -1)
+		return 0;
+	return policy_dest_match_pa(dr, &a, port);
 }
 
 /* ----- naming what decided ------------------------------------------- */
@@ -384,9 +412,13 @@ policy_check_name(const struct policy_ctx *pc, const char *host, int port,
 			return;
 		}
 	}
-	/* An entry that spells the host out vouches for the name. */
-	if ((kmatch != NULL && strcmp(kmatch->pe_host, "*") != 0) ||
-	    (amatch != NULL && strcmp(amatch->pe_host, "*") != 0))
+	/*
+	 * An administrator's entry that spells the host out vouches for
+	 * the name.  The key's own permitopen= does not: authorized_keys may
+	 * live in the user's home, and a user must not be able to write
+	 * their way to the metadata service.
+	 */
+	if (amatch != NULL && strcmp(amatch->pe_host, "*") != 0)
 		out->pr_by_name = 1;
 
 	/* Step 3: jumpgate's name denials, before any permit. */
@@ -438,8 +470,8 @@ policy_check_addr(const struct policy_ctx *pc,
 	const struct policy_settings *ps = pc->pc_set != NULL ? pc->pc_set :
 	    &policy_defaults;
 	const struct dest_rule *dr;
-	struct pattern_addr a;
-	int i;
+	struct pattern_addr a, v4;
+	int i, nat64;
 
 	/* Phase 2 only narrows what phase 1 allowed. */
 	*out = *byname;
@@ -450,9 +482,17 @@ policy_check_addr(const struct policy_ctx *pc,
 		policy_say(out, NULL, "not an IPv4 or IPv6 address");
 		return;
 	}
+	/*
+	 * A NAT64 address reaches the IPv4 address it embeds: denials and
+	 * the guard see both, so neither is dodged through a translator.
+	 * Permits see only the address as resolved: a rule allowing
+	 * 10.0.0.0/8 says nothing about a path through a translator.
+	 */
+	nat64 = policy_nat64_v4(&a, &v4);
 	for (i = 0; i < ps->ps_ndeny; i++) {
 		dr = &ps->ps_deny[i];
-		if (policy_dest_match_addr(dr, sa, port)) {
+		if (policy_dest_match_pa(dr, &a, port) ||
+		    (nat64 && policy_dest_match_pa(dr, &v4, port))) {
 			policy_say_rule(out, dr);
 			return;
 		}
@@ -463,13 +503,15 @@ policy_check_addr(const struct policy_ctx *pc,
 	 * administrator saying it is meant.
 	 */
 	if (ps->ps_deny_special != 0 && !byname->pr_by_name) {
-		if (policy_is_special(&a)) {
+		if (policy_is_special(&a) ||
+		    (nat64 && policy_is_special(&v4))) {
 			policy_say(out, ps->ps_deny_special_src,
 			    "DenySpecialDestinations: link-local or metadata "
 			    "address");
 			return;
 		}
-		if (policy_is_self(pc, &a, port)) {
+		if (policy_is_self(pc, &a, port) ||
+		    (nat64 && policy_is_self(pc, &v4, port))) {
 			policy_say(out, ps->ps_deny_special_src,
 			    "DenySpecialDestinations: jumpgate's own listener");
 			return;
@@ -478,7 +520,7 @@ policy_check_addr(const struct policy_ctx *pc,
 	if (byname->pr_need_addr) {
 		for (i = 0; i < ps->ps_npermit; i++) {
 			dr = &ps->ps_permit[i];
-			if (policy_dest_match_addr(dr, sa, port)) {
+			if (policy_dest_match_pa(dr, &a, port)) {
 				out->pr_verdict = POLICY_ALLOW;
 				policy_say_rule(out, dr);
 				return;

@@ -99,7 +99,7 @@ struct policy_result {
 	 * "/etc/jumpgate/jumpgate.conf:12: PermitDestination db:5432".
 	 */
 	char			 pr_rule[512];
-	int			 pr_by_name;	/* an explicit entry named it */
+	int			 pr_by_name;	/* an admin entry named it */
 	int			 pr_need_addr;	/* phase 2 must find a permit */
 };
 
@@ -117,7 +117,10 @@ int	policy_dest_match_name(const struct dest_rule *dr, const char *host,
 	    int port);
 int	policy_dest_match_addr(const struct dest_rule *dr,
 	    const struct sockaddr *sa, int port);
-/* Link-local, cloud metadata, and their IPv4-mapped forms; 1 if so. */
+/*
+ * Link-local, cloud metadata, their IPv4-mapped forms and their NAT64
+ * (64:ff9b::/96) forms; 1 if so.
+ */
 int	policy_addr_special(const struct sockaddr *sa);
 /* sshd's pattern match: '*' and '?', case-insensitive when asked. */
 int	policy_glob(const char *pattern, const char *s, int nocase);

@@ -28,9 +28,10 @@
  *
  * Half-close follows OpenSSH's nchan: client EOF drains to the target and
  * then shutdown(SHUT_WR); target EOF drains to the client and then sends
- * EOF; CLOSE goes out only when both halves are closed.  libssh callbacks
- * run inside any libssh call of the session, so they only set flags;
- * channel_post acts on them.
+ * EOF; CLOSE goes out only when both halves are closed, and the channel
+ * stays (discarding what still comes) until the peer's CLOSE.  libssh
+ * callbacks run inside any libssh call of the session, so they only set
+ * flags; channel_post acts on them.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -49,8 +50,10 @@
 
 #include "addr.h"
 #include "channel.h"
+#include "config.h"
 #include "log.h"
 #include "policy.h"
+#include "resolve.h"
 #include "session.h"
 #include "sshlog.h"
 #include "str.h"
@@ -61,11 +64,14 @@
  * can never make it buffer more than that for one channel.
  */
 #define CHANNEL_PEER_BUFFER_MAX	(2 * 1280000)
+/* Client bytes still taken (and dropped) after our CLOSE; then the session goes. */
+#define CHANNEL_AFTER_CLOSE_MAX	(2 * CHANNEL_PEER_BUFFER_MAX)
 
 /* Reads per target wakeup before yielding to other channels. */
 #define CHANNEL_READS_PER_EVENT	4
 
 static void	channel_connect_next(struct channel *);
+static void	channel_release_target(struct channel *);
 static void	channel_log_denied(struct channel *,
 		    const struct policy_result *);
 static int	channel_check_addrs(struct channel *);
@@ -98,13 +104,13 @@ channel_refuse(struct channel *ch)
 void
 channel_open(struct session *s, ssh_message msg)
 {
-	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *req;
 	struct channel *ch;
 	uint32_t rchan, window, maxpacket;
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int orig_port = ssh_message_channel_request_open_originator_port(msg);
-	char portstr[16], why[256];
+	int known;
+	char why[256];
 
 	ch = xcalloc(1, sizeof(*ch));
 	ch->ch_conn = xcalloc(1, sizeof(*ch->ch_conn));
@@ -115,11 +121,24 @@ channel_open(struct session *s, ssh_message msg)
 	ch->ch_host = xstrdup(ssh_message_channel_request_open_destination(msg));
 	ch->ch_port = ssh_message_channel_request_open_destination_port(msg);
 
-	sshlog_open_params(msg, &rchan, &window, &maxpacket);
+	known = sshlog_open_params(msg, &rchan, &window, &maxpacket) == 0;
 	log_debug("server_input_channel_open: ctype direct-tcpip rchan %u "
 	    "win %u max %u", rchan, window, maxpacket);
 	log_debug("server_request_direct_tcpip: originator %.100s port %d, "
 	    "target %.100s port %d", orig, orig_port, ch->ch_host, ch->ch_port);
+	if (!known) {
+		/* Fail closed: an unknown max packet may wedge the worker. */
+		log_error("%s: session %lu: cannot read the open's maximum "
+		    "packet size from libssh: refusing", __func__, s->s_id);
+		goto refuse;
+	}
+	if (maxpacket < CHANNEL_MIN_MAXPACKET) {
+		log_info("%s: session %lu: refused direct-tcpip open from %s "
+		    "port %d: maximum packet size %u is below %d", __func__,
+		    s->s_id, s->s_peer, s->s_peer_port, maxpacket,
+		    CHANNEL_MIN_MAXPACKET);
+		goto refuse;
+	}
 
 	policy_check_name(&s->s_policy_ctx, ch->ch_host, ch->ch_port,
 	    &ch->ch_conn->cc_policy);
@@ -148,23 +167,10 @@ channel_open(struct session *s, ssh_message msg)
 		    "port %d", __func__, s->s_id, why, ch->ch_host, ch->ch_port);
 		goto refuse;
 	}
-	if (ch->ch_host[0] == '\0') {
-		/* getaddrinfo("") would mean "this host": sshd refuses. */
-		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
-		    evutil_gai_strerror(EVUTIL_EAI_NONAME));
-		channel_refuse(ch);
-		return;
-	}
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	snprintf(portstr, sizeof(portstr), "%d", ch->ch_port);
 	ch->ch_phase = CHAN_RESOLVING;
 	/* May call back before returning (numeric hosts, /etc/hosts). */
-	req = evdns_getaddrinfo(s->s_worker->w_dns, ch->ch_host, portstr,
-	    &hints, channel_on_resolved, ch);
+	req = resolve_start(s->s_worker->w_dns, ch->ch_host, ch->ch_port,
+	    s->s_worker->w_config->c_address_family, channel_on_resolved, ch);
 	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_conn->cc_addrs == NULL)
 		ch->ch_conn->cc_dnsreq = req;
 	return;
@@ -208,21 +214,20 @@ channel_log_denied(struct channel *ch, const struct policy_result *pr)
 	    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port, pr->pr_rule);
 }
 
-/*
- * evdns can answer the same address twice (/etc/hosts and its own
- * entries); getaddrinfo does not, and --explain must agree with us.
- */
-static int
-channel_addr_seen(const struct evutil_addrinfo *list,
-    const struct evutil_addrinfo *ai)
+/* Each refused address of a name, at DEBUG. */
+static void
+channel_log_addr(const struct evutil_addrinfo *ai,
+    const struct policy_result *res, void *arg)
 {
-	const struct evutil_addrinfo *p;
+	struct channel *ch = arg;
+	char ntop[ADDR_STRLEN];
+	int port;
 
-	for (p = list; p != ai; p = p->ai_next)
-		if (p->ai_addrlen == ai->ai_addrlen &&
-		    memcmp(p->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
-			return 1;
-	return 0;
+	if (res->pr_verdict == POLICY_ALLOW)
+		return;
+	addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+	log_debug("%s: session %lu: %.100s resolved to %s: denied by %s",
+	    __func__, ch->ch_session->s_id, ch->ch_host, ntop, res->pr_rule);
 }
 
 /*
@@ -232,34 +237,16 @@ channel_addr_seen(const struct evutil_addrinfo *list,
 static int
 channel_check_addrs(struct channel *ch)
 {
-	struct session *s = ch->ch_session;
-	struct policy_result res;
-	struct evutil_addrinfo *ai;
-	char ntop[ADDR_STRLEN], denied[sizeof(res.pr_rule)] = "";
-	int port;
+	struct channel_connect *cc = ch->ch_conn;
+	struct policy_result denied;
 
-	ch->ch_conn->cc_nallowed = 0;
-	for (ai = ch->ch_conn->cc_addrs; ai != NULL; ai = ai->ai_next) {
-		if (channel_addr_seen(ch->ch_conn->cc_addrs, ai))
-			continue;
-		policy_check_addr(&s->s_policy_ctx, &ch->ch_conn->cc_policy,
-		    ch->ch_port, ai->ai_addr, &res);
-		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
-		if (res.pr_verdict != POLICY_ALLOW) {
-			log_debug("%s: session %lu: %.100s resolved to %s: "
-			    "denied by %s", __func__, s->s_id, ch->ch_host,
-			    ntop, res.pr_rule);
-			/* The first denial explains a total refusal. */
-			if (denied[0] == '\0')
-				memcpy(denied, res.pr_rule, sizeof(denied));
-			continue;
-		}
-		if (ch->ch_conn->cc_nallowed < CHANNEL_MAX_ADDRS)
-			ch->ch_conn->cc_allowed[ch->ch_conn->cc_nallowed++] = ai;
-	}
-	if (ch->ch_conn->cc_nallowed == 0)
-		memcpy(ch->ch_conn->cc_policy.pr_rule, denied, sizeof(denied));
-	return ch->ch_conn->cc_nallowed;
+	cc->cc_nallowed = resolve_check(&ch->ch_session->s_policy_ctx,
+	    &cc->cc_policy, ch->ch_port, cc->cc_addrs, cc->cc_allowed,
+	    CHANNEL_MAX_ADDRS, &denied, channel_log_addr, ch);
+	if (cc->cc_nallowed == 0)
+		memcpy(cc->cc_policy.pr_rule, denied.pr_rule,
+		    sizeof(denied.pr_rule));
+	return cc->cc_nallowed;
 }
 
 static void
@@ -515,10 +502,7 @@ channel_on_target_write(evutil_socket_t fd, short what, void *arg)
 			ch->ch_conn->cc_errno = err;
 			log_debug("channel %d: connection failed: %s",
 			    ch->ch_id, strerror(err));
-			event_free(ch->ch_wev);
-			ch->ch_wev = NULL;
-			close(ch->ch_fd);
-			ch->ch_fd = -1;
+			channel_release_target(ch);
 			channel_connect_next(ch);
 		}
 	} else if (ch->ch_phase == CHAN_OPEN) {
@@ -656,6 +640,21 @@ channel_on_data(ssh_session session, ssh_channel channel, void *data,
 		ch->ch_session->s_state = SESSION_DEAD;
 		return (int)len;
 	}
+	if (ch->ch_phase == CHAN_CLOSING) {
+		/*
+		 * After our CLOSE: discarded.  libssh regrows the window as
+		 * we consume, so an honest peer may still send about two
+		 * windows before it sees the CLOSE; far more is abuse.
+		 */
+		ch->ch_discarded += len;
+		if (ch->ch_discarded > CHANNEL_AFTER_CLOSE_MAX) {
+			log_info("channel %d: peer sent %zu bytes after our "
+			    "close", ch->ch_id, ch->ch_discarded);
+			ch->ch_session->s_dropped = 1;
+			ch->ch_session->s_state = SESSION_DEAD;
+		}
+		return (int)len;
+	}
 	if (is_stderr || ch->ch_out != HALF_OPEN)
 		return (int)len;	/* dropped, but credited back */
 	out = ch->ch_obuf;
@@ -687,21 +686,57 @@ channel_on_close(ssh_session session, ssh_channel channel, void *arg)
 	ch->ch_rcvd_close = 1;
 }
 
+/* The target's side goes: its socket, its events and both queues. */
+static void
+channel_release_target(struct channel *ch)
+{
+	if (ch->ch_rev != NULL)
+		event_free(ch->ch_rev);
+	if (ch->ch_wev != NULL)
+		event_free(ch->ch_wev);
+	if (ch->ch_fd != -1)
+		close(ch->ch_fd);
+	if (ch->ch_obuf != NULL)
+		evbuffer_free(ch->ch_obuf);
+	if (ch->ch_held != NULL)
+		evbuffer_free(ch->ch_held);
+	ch->ch_rev = ch->ch_wev = NULL;
+	ch->ch_fd = -1;
+	ch->ch_obuf = ch->ch_held = NULL;
+}
+
+/* Both CLOSEs are exchanged: libssh frees its channel now, we ours. */
+static void
+channel_finish(struct channel *ch)
+{
+	ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
+	ssh_channel_free(ch->ch_ssh);
+	ch->ch_ssh = NULL;
+	channel_teardown(ch);
+}
+
+/*
+ * Sends our CLOSE.  libssh keeps its channel until the peer's CLOSE and,
+ * with no callbacks installed, would buffer every DATA the peer still
+ * sends, without bound.  So ours stay installed to discard it
+ * (channel_on_data), and the channel stays attached: a peer that never
+ * answers keeps counting against the session's channels.
+ */
 static void
 channel_send_close(struct channel *ch)
 {
 	struct session *s = ch->ch_session;
 
 	log_debug2("channel %d: send close", ch->ch_id);
-	ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
 	ssh_channel_close(ch->ch_ssh);
-	ssh_channel_free(ch->ch_ssh);
-	ch->ch_ssh = NULL;
 	log_debug("%s: session %lu: channel %d: %s port %d closed, %llu "
 	    "bytes in, %llu bytes out", __func__, s->s_id, ch->ch_id,
 	    ch->ch_host, ch->ch_port, (unsigned long long)ch->ch_bytes_in,
 	    (unsigned long long)ch->ch_bytes_out);
-	channel_teardown(ch);
+	channel_release_target(ch);
+	ch->ch_phase = CHAN_CLOSING;
+	if (ch->ch_rcvd_close)
+		channel_finish(ch);
 }
 
 void
@@ -709,6 +744,14 @@ channel_post(struct channel *ch)
 {
 	if (ch->ch_phase == CHAN_DEAD) {
 		channel_teardown(ch);
+		return;
+	}
+	if (ch->ch_phase == CHAN_CLOSING) {
+		/* sshd logs it when it comes, after our "send close". */
+		if (ch->ch_rcvd_close) {
+			log_debug2("channel %d: rcvd close", ch->ch_id);
+			channel_finish(ch);
+		}
 		return;
 	}
 	if (ch->ch_phase != CHAN_OPEN)
@@ -762,16 +805,7 @@ channel_teardown(struct channel *ch)
 	struct session *s = ch->ch_session;
 
 	channel_connect_free(ch);
-	if (ch->ch_rev != NULL)
-		event_free(ch->ch_rev);
-	if (ch->ch_wev != NULL)
-		event_free(ch->ch_wev);
-	if (ch->ch_fd != -1)
-		close(ch->ch_fd);
-	if (ch->ch_obuf != NULL)
-		evbuffer_free(ch->ch_obuf);
-	if (ch->ch_held != NULL)
-		evbuffer_free(ch->ch_held);
+	channel_release_target(ch);
 	if (ch->ch_ssh != NULL) {
 		/* Session teardown: ssh_free reclaims the channel itself. */
 		ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);

@@ -28,6 +28,12 @@ struct session;
 #define CHANNEL_MAX_ADDRS	16
 /* Largest single read from a target socket. */
 #define CHANNEL_READ_MAX	(64 * 1024)
+/*
+ * Smallest maximum packet size a client may announce.  libssh 0.10 cuts
+ * DATA at max packet - 10 bytes and loops forever on 10 (empty packets);
+ * no real client asks for less than 16 KiB.
+ */
+#define CHANNEL_MIN_MAXPACKET	1024
 
 /* Each direction, as OpenSSH's nchan: open -> drain -> closed. */
 enum channel_half {
@@ -40,6 +46,7 @@ enum channel_phase {
 	CHAN_RESOLVING = 0,
 	CHAN_CONNECTING,
 	CHAN_OPEN,
+	CHAN_CLOSING,		/* our CLOSE sent, the peer's still due */
 	CHAN_DEAD,
 };
 
@@ -76,6 +83,7 @@ struct channel {
 	int			 ch_rcvd_close;
 	int			 ch_read_blocked;
 	size_t			 ch_pending;	/* client bytes left in libssh */
+	size_t			 ch_discarded;	/* client bytes after our CLOSE */
 	uint64_t		 ch_bytes_in;	/* client -> target */
 	uint64_t		 ch_bytes_out;	/* target -> client */
 };

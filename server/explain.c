@@ -7,13 +7,17 @@
  * authorized_keys lookup, Match evaluation, name check, resolution and
  * per-address check) and prints the verdict with the rule, config
  * file:line or authorized_keys file:line that decided it.  Resolution is
- * blocking here: this is a command, not the event loop.
+ * the daemon's too (resolve.c: evdns, its configuration, its walk), on
+ * an event loop of our own run until the answer is in; glibc's resolver
+ * would accept names evdns refuses ("127.1") and order answers its own
+ * way.
  */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/dns.h>
+#include <event2/event.h>
 #include <libssh/libssh.h>
 
 #include "addr.h"
@@ -23,7 +27,52 @@
 #include "listen.h"
 #include "log.h"
 #include "policy.h"
+#include "resolve.h"
 #include "str.h"
+
+/* One lookup's answer, and what the walk over it found. */
+struct explain_answer {
+	struct event_base	*ea_base;
+	int			 ea_done;
+	int			 ea_err;
+	struct evutil_addrinfo	*ea_addrs;
+	char			 ea_via[ADDR_STRLEN];
+	struct policy_result	 ea_rule;	/* what allowed the first */
+	const struct policy_result *ea_byname;
+};
+
+static void
+explain_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct explain_answer *ea = arg;
+
+	ea->ea_done = 1;
+	ea->ea_err = err;
+	ea->ea_addrs = res;
+	event_base_loopbreak(ea->ea_base);
+}
+
+/* One line per address, as the daemon checks them. */
+static void
+explain_on_addr(const struct evutil_addrinfo *ai,
+    const struct policy_result *res, void *arg)
+{
+	struct explain_answer *ea = arg;
+	char ntop[ADDR_STRLEN];
+	int port;
+
+	addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+	if (res->pr_verdict != POLICY_ALLOW) {
+		printf("address %s: denied by %s\n", ntop, res->pr_rule);
+		return;
+	}
+	printf("address %s: allowed\n", ntop);
+	if (ea->ea_via[0] == '\0') {
+		str_lcpy(ea->ea_via, ntop, sizeof(ea->ea_via));
+		ea->ea_rule = ea->ea_byname->pr_need_addr ? *res :
+		    *ea->ea_byname;
+	}
+}
 
 static void
 explain_print(int allowed, const struct config_conninfo *ci, const char *host,
@@ -44,17 +93,19 @@ explain_run(const struct config *cf, char *spec, const char *host,
 	struct policy_settings ps;
 	struct policy_endpoint self[LISTEN_MAX_ENDPOINTS];
 	struct policy_ctx pc;
-	struct policy_result byname, res;
-	struct addrinfo hints, *addrs = NULL, *ai;
+	struct policy_result byname, denied;
+	struct evutil_addrinfo *allowed[1];
+	struct explain_answer ea;
+	struct evdns_base *dns = NULL;
 	const char *keyfile = NULL;
 	char err[CONFIG_ERR_MAX], keysrc[sizeof(match.am_file) + 16];
-	char ntop[ADDR_STRLEN], via[1024] = "";
 	ssh_key key = NULL;
 	long port;
-	int rc = EXPLAIN_ERROR, found = 0, nport, gai;
+	int rc = EXPLAIN_ERROR, found = 0;
 
 	memset(&match, 0, sizeof(match));
 	memset(&ps, 0, sizeof(ps));
+	memset(&ea, 0, sizeof(ea));
 	if (config_parse_conninfo(spec, &ci, &keyfile, err, sizeof(err)) ==
 	    -1) {
 		fprintf(stderr, "--explain: %s\n", err);
@@ -103,44 +154,49 @@ explain_run(const struct config *cf, char *spec, const char *host,
 		explain_print(0, &ci, host, port, NULL, byname.pr_rule);
 		goto out;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((gai = getaddrinfo(host, portstr, &hints, &addrs)) != 0) {
+	rc = EXPLAIN_ERROR;
+	if ((ea.ea_base = event_base_new()) == NULL) {
+		fprintf(stderr, "--explain: event_base_new failed\n");
+		goto out;
+	}
+	if ((dns = resolve_dns_new(ea.ea_base, cf, err, sizeof(err))) ==
+	    NULL) {
+		fprintf(stderr, "--explain: %s\n", err);
+		goto out;
+	}
+	rc = EXPLAIN_DENIED;
+	resolve_start(dns, host, (int)port, cf->c_address_family,
+	    explain_on_resolved, &ea);
+	/* Runs until the answer (a timeout is an answer too). */
+	if (!ea.ea_done)
+		event_base_dispatch(ea.ea_base);
+	if (!ea.ea_done) {
+		fprintf(stderr, "--explain: the lookup never finished\n");
+		rc = EXPLAIN_ERROR;
+		goto out;
+	}
+	if (ea.ea_err != 0) {
 		snprintf(err, sizeof(err), "connect_to %.100s: unknown host "
-		    "(%s)", host, gai_strerror(gai));
+		    "(%s)", host, evutil_gai_strerror(ea.ea_err));
 		explain_print(0, &ci, host, port, NULL, err);
 		goto out;
 	}
 	/* Every address the daemon would check, in the daemon's order. */
-	memcpy(&res, &byname, sizeof(res));
-	for (ai = addrs; ai != NULL; ai = ai->ai_next) {
-		struct policy_result one;
-
-		policy_check_addr(&pc, &byname, (int)port, ai->ai_addr, &one);
-		addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &nport);
-		if (one.pr_verdict != POLICY_ALLOW) {
-			printf("address %s: denied by %s\n", ntop, one.pr_rule);
-			if (via[0] == '\0')
-				memcpy(&res, &one, sizeof(res));
-			continue;
-		}
-		printf("address %s: allowed\n", ntop);
-		if (via[0] == '\0') {
-			str_lcpy(via, ntop, sizeof(via));
-			memcpy(&res, byname.pr_need_addr ? &one : &byname,
-			    sizeof(res));
-		}
-	}
-	if (via[0] == '\0') {
-		explain_print(0, &ci, host, port, NULL, res.pr_rule);
+	ea.ea_byname = &byname;
+	if (resolve_check(&pc, &byname, (int)port, ea.ea_addrs, allowed, 1,
+	    &denied, explain_on_addr, &ea) == 0) {
+		explain_print(0, &ci, host, port, NULL, denied.pr_rule);
 		goto out;
 	}
-	explain_print(1, &ci, host, port, via, res.pr_rule);
+	explain_print(1, &ci, host, port, ea.ea_via, ea.ea_rule.pr_rule);
 	rc = EXPLAIN_ALLOWED;
 out:
-	if (addrs != NULL)
-		freeaddrinfo(addrs);
+	if (ea.ea_addrs != NULL)
+		evutil_freeaddrinfo(ea.ea_addrs);
+	if (dns != NULL)
+		evdns_base_free(dns, 1);
+	if (ea.ea_base != NULL)
+		event_base_free(ea.ea_base);
 	if (found) {
 		config_policy_release(&ps);
 		authkeys_match_free(&match);

@@ -96,6 +96,7 @@ hostkey_prepare(const struct config *cf, int check_only, char **paths,
     int max)
 {
 	char path[4096];
+	ssh_key key = NULL;
 	int i, fd, n = 0;
 
 	for (i = 0; i < cf->c_nhostkeys && n < max; i++) {
@@ -111,6 +112,16 @@ hostkey_prepare(const struct config *cf, int check_only, char **paths,
 			continue;
 		}
 		close(fd);
+		/* Readable is not enough: -t must say what start would. */
+		if (ssh_pki_import_privkey_file(cf->c_hostkeys[i], NULL, NULL,
+		    NULL, &key) != SSH_OK) {
+			log_error("Unable to load host key: %s: not a private "
+			    "key libssh can use (ed25519, ecdsa or rsa, "
+			    "without a passphrase)", cf->c_hostkeys[i]);
+			continue;
+		}
+		ssh_key_free(key);
+		key = NULL;
 		paths[n++] = xstrdup(cf->c_hostkeys[i]);
 	}
 	if (cf->c_nhostkeys > 0)

@@ -76,7 +76,9 @@ listen_port_free(const struct addrinfo *ai)
 
 /*
  * Calls fn for every address of every ListenAddress x Port, resolved
- * passively.  Stops early when fn returns -1.
+ * passively in the AddressFamily configured.  Stops early when fn
+ * returns -1.  An address that does not resolve, such as ::1 with
+ * AddressFamily inet, stops the daemon with sshd's words.
  */
 static void
 listen_foreach(const struct config *cf,
@@ -87,7 +89,7 @@ listen_foreach(const struct config *cf,
 	int i, p, port, rc;
 
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = cf->c_address_family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
 	for (i = 0; i < cf->c_nlisten; i++) {
@@ -100,11 +102,9 @@ listen_foreach(const struct config *cf,
 			snprintf(portstr, sizeof(portstr), "%d", port);
 			rc = getaddrinfo(cf->c_listen[i].cl_host, portstr,
 			    &hints, &res);
-			if (rc != 0) {
-				log_error("bad addr or host: %s (%s)",
+			if (rc != 0)
+				log_fatal("bad addr or host: %s (%s)",
 				    cf->c_listen[i].cl_host, gai_strerror(rc));
-				continue;
-			}
 			for (ai = res; ai != NULL; ai = ai->ai_next)
 				if (fn(ai, port, arg) == -1)
 					break;
@@ -127,6 +127,7 @@ static int
 listen_bind_one(const struct addrinfo *ai, int port, void *arg)
 {
 	struct listen_bind_state *lb = arg;
+	struct worker *w;
 	char ntop[ADDR_STRLEN];
 	int k, fd;
 
@@ -137,13 +138,17 @@ listen_bind_one(const struct addrinfo *ai, int port, void *arg)
 		return 0;
 	}
 	for (k = 0; k < lb->lb_nworkers; k++) {
-		struct worker *w = &lb->lb_workers[k];
-
+		w = &lb->lb_workers[k];
 		if (w->w_nlfds == WORKER_MAX_LISTENERS)
 			log_fatal("too many listen addresses");
 		if ((fd = listen_one(ai)) == -1) {
 			log_error("Bind to port %d on %s failed: %s.", port,
 			    ntop, strerror(errno));
+			/* All workers listen on it, or none does. */
+			while (k-- > 0) {
+				w = &lb->lb_workers[k];
+				close(w->w_lfds[--w->w_nlfds]);
+			}
 			return 0;
 		}
 		w->w_lfds[w->w_nlfds++] = fd;

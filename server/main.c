@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -35,6 +36,8 @@
 
 #define MAIN_MAX_WORKERS	256
 #define MAIN_MAX_OPTS		64
+/* Seconds the workers get to leave their loops after a stop signal. */
+#define MAIN_STOP_WAIT		10
 
 /*
  * The embedded default: a demo on loopback, state under the default
@@ -247,6 +250,31 @@ main_write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * Waits for every worker to leave its loop.  A worker that does not within
+ * MAIN_STOP_WAIT is stuck in a call that never returns: freeing what it
+ * uses would crash it, and waiting would make SIGTERM useless, so the
+ * process ends here with a status that says so.
+ */
+static void
+main_join_workers(void)
+{
+	struct timespec deadline;
+	int i, rc;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += MAIN_STOP_WAIT;
+	for (i = 0; i < main_nworkers; i++) {
+		rc = worker_join(&main_workers[i], &deadline);
+		if (rc != 0) {
+			log_error("%s: worker %d did not stop within %d s: "
+			    "exiting without cleanup", __func__, i,
+			    MAIN_STOP_WAIT);
+			_exit(LOG_EXIT_RUNTIME);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -355,13 +383,13 @@ main(int argc, char **argv)
 			log_fatal("cannot start worker %d", i);
 	log_debug("%s: %d workers, %d host keys", __func__, nworkers,
 	    nhostkeys);
+	log_set_fatal_status(LOG_EXIT_RUNTIME);
 
 	event_base_dispatch(base);
 
 	for (i = 0; i < nworkers; i++)
 		worker_stop(&main_workers[i]);
-	for (i = 0; i < nworkers; i++)
-		worker_join(&main_workers[i]);
+	main_join_workers();
 	for (i = 0; i < 3; i++)
 		event_free(sigev[i]);
 	event_base_free(base);

@@ -112,7 +112,9 @@ session_accept(struct worker *w, int fd)
 	if (ssh_bind_accept_fd(w->w_bind, s->s_ssh, fd) != SSH_OK) {
 		log_error("%s: session %lu: %s", __func__, s->s_id,
 		    ssh_get_error(w->w_bind));
-		close(fd);
+		/* Past a point it failed with the fd already libssh's. */
+		if (ssh_get_fd(s->s_ssh) != fd)
+			close(fd);
 		goto fail;
 	}
 	ssh_set_auth_methods(s->s_ssh, SSH_AUTH_METHOD_PUBLICKEY);
@@ -683,6 +685,25 @@ session_channel_detach(struct session *s, struct channel *ch)
 	admit_channel_detach(s->s_user, s->s_peer);
 }
 
+/*
+ * sshd's "Received disconnect from H port P:11: disconnected by user",
+ * from libssh's "11:disconnected by user" (no space after the code).
+ */
+static void
+session_log_disconnect(struct session *s, const char *msg)
+{
+	const char *text = strchr(msg, ':');
+	int codelen = text != NULL ? (int)(text - msg) : 0;
+
+	if (text == NULL)
+		text = msg;
+	else
+		text++;
+	log_info("Received disconnect from %s port %d:%.*s: %.400s%s",
+	    s->s_peer, s->s_peer_port, codelen, msg, text,
+	    s->s_user ? "" : " [preauth]");
+}
+
 static void
 session_free(struct session *s)
 {
@@ -699,10 +720,7 @@ session_free(struct session *s)
 		 * libssh keeps the peer's DISCONNECT only as its error text,
 		 * "Received SSH_MSG_DISCONNECT: 11:disconnected by user".
 		 */
-		log_info("Received disconnect from %s port %d:%.400s%s",
-		    s->s_peer, s->s_peer_port,
-		    err + strlen(SESSION_DISCON_PREFIX),
-		    s->s_user ? "" : " [preauth]");
+		session_log_disconnect(s, err + strlen(SESSION_DISCON_PREFIX));
 		log_info("Disconnected from %s%s", rid,
 		    s->s_user ? "" : " [preauth]");
 	} else if (!s->s_dropped && s->s_user != NULL) {

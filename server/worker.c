@@ -20,16 +20,52 @@
 
 #include "config.h"
 #include "log.h"
+#include "resolve.h"
 #include "session.h"
 #include "sshlog.h"
 #include "worker.h"
 
-/* Client key types we verify: no DSA, no SHA-1 RSA signatures. */
 static void
 worker_on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	session_accept(arg, fd);
+}
+
+/*
+ * Out of descriptors (or kernel memory), accept fails at once and the
+ * listening socket stays readable: left enabled, the listener would spin
+ * a core and log hundreds of thousands of lines a second.  Stop accepting
+ * for a moment instead, saying so once per pause; what waits in the
+ * backlog is accepted when descriptors come back, and established
+ * sessions are not touched.
+ */
+static void
+worker_pause_accept(struct worker *w, int err)
+{
+	struct timeval tv = { WORKER_ACCEPT_PAUSE, 0 };
+	int i;
+
+	if (w->w_accept_paused)
+		return;
+	for (i = 0; i < w->w_nlfds; i++)
+		evconnlistener_disable(w->w_listeners[i]);
+	w->w_accept_paused = 1;
+	evtimer_add(w->w_accept_timer, &tv);
+	log_error("%s: worker %d: accept: %s; not accepting for %d s",
+	    __func__, w->w_id, strerror(err), WORKER_ACCEPT_PAUSE);
+}
+
+static void
+worker_on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	w->w_accept_paused = 0;
+	for (i = 0; i < w->w_nlfds; i++)
+		evconnlistener_enable(w->w_listeners[i]);
+	log_debug("%s: worker %d: accepting again", __func__, w->w_id);
 }
 
 static void
@@ -38,9 +74,19 @@ worker_on_accept_error(struct evconnlistener *l, void *arg)
 	struct worker *w = arg;
 	int err = EVUTIL_SOCKET_ERROR();
 
-	/* EMFILE and friends: pause briefly rather than spin. */
-	log_error("%s: worker %d: accept: %s", __func__, w->w_id,
-	    strerror(err));
+	switch (err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		worker_pause_accept(w, err);
+		break;
+	default:
+		/* A connection that died in the backlog: nothing to do. */
+		log_debug("%s: worker %d: accept: %s", __func__, w->w_id,
+		    strerror(err));
+		break;
+	}
 }
 
 /*
@@ -87,6 +133,7 @@ int
 worker_init(struct worker *w, int id, const struct config *cf,
     char *const *hostkeys, int nhostkeys)
 {
+	char err[CONFIG_ERR_MAX];
 	int i, process_config = 0;
 
 	w->w_id = id;
@@ -94,22 +141,12 @@ worker_init(struct worker *w, int id, const struct config *cf,
 	TAILQ_INIT(&w->w_sessions);
 	if ((w->w_base = event_base_new()) == NULL)
 		goto fail;
-	w->w_dns = evdns_base_new(w->w_base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (w->w_dns == NULL) {
-		/* No resolv.conf (a bare container): /etc/hosts still works. */
-		w->w_dns = evdns_base_new(w->w_base,
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (w->w_dns == NULL)
-			goto fail;
+	/* As --explain creates its own: see resolve.c. */
+	if ((w->w_dns = resolve_dns_new(w->w_base, cf, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s: worker %d: %s", __func__, id, err);
+		goto fail;
 	}
-	/*
-	 * Name the file: with NULL, libevent adds its own localhost entries
-	 * on top, and the daemon would resolve differently from the system
-	 * (and from --explain).
-	 */
-	evdns_base_load_hosts(w->w_dns, "/etc/hosts");
 
 	if ((w->w_bind = ssh_bind_new()) == NULL)
 		goto fail;
@@ -127,6 +164,9 @@ worker_init(struct worker *w, int id, const struct config *cf,
 	if (worker_set_algos(w) == -1)
 		goto fail;
 
+	if ((w->w_accept_timer = evtimer_new(w->w_base,
+	    worker_on_accept_resume, w)) == NULL)
+		goto fail;
 	for (i = 0; i < w->w_nlfds; i++) {
 		w->w_listeners[i] = evconnlistener_new(w->w_base,
 		    worker_on_accept, w, LEV_OPT_CLOSE_ON_FREE, -1,
@@ -175,19 +215,23 @@ worker_stop(struct worker *w)
 	event_base_loopbreak(w->w_base);
 }
 
-void
-worker_join(struct worker *w)
+int
+worker_join(struct worker *w, const struct timespec *deadline)
 {
-	int i;
+	int i, rc;
 
-	pthread_join(w->w_thread, NULL);
+	if ((rc = pthread_timedjoin_np(w->w_thread, NULL, deadline)) != 0)
+		return rc;
 	for (i = 0; i < w->w_nlfds; i++)
 		if (w->w_listeners[i] != NULL)
 			evconnlistener_free(w->w_listeners[i]);
+	if (w->w_accept_timer != NULL)
+		event_free(w->w_accept_timer);
 	if (w->w_dns != NULL)
 		evdns_base_free(w->w_dns, 1);
 	if (w->w_bind != NULL)
 		ssh_bind_free(w->w_bind);
 	if (w->w_base != NULL)
 		event_base_free(w->w_base);
+	return 0;
 }

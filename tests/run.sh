@@ -6,13 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh --test
+. packaging/build-lib.sh
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
 
 run_suite() {
 	local dir=$1 skip=$2; shift 2
-	[ -d "$dir" ] || meson setup "$dir" -Dwerror=true "$@" >/dev/null
+	build_setup "$dir" -Dwerror=true -Dtests=enabled "$@"
 	ninja -C "$dir"
 	meson test -C "$dir" --print-errorlogs --num-processes 2 $skip \
 		${JG_TEST_ARGS:-}
@@ -24,8 +25,7 @@ run_suite build-asan "" -Db_sanitize=address,undefined \
 
 # libFuzzer (clang) on the config line, authorized_keys options, PermitOpen
 # and destination entries, and the pattern/CIDR matchers: about a minute each.
-[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dwerror=true \
-	-Dfuzz=true >/dev/null
+CC=clang build_setup build-fuzz -Dwerror=true -Dtests=enabled -Dfuzz=true
 ninja -C build-fuzz
 tests/fuzz/run.sh build-fuzz "${JG_FUZZ_SECONDS:-60}"
 echo "all tests passed (plain and ASan/UBSan builds, fuzzers)"

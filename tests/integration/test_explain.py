@@ -29,6 +29,15 @@ Checks:
     block) and for a user without a block; a config written here with
     Match Address, LocalPort and All blocks (first applying block wins per
     keyword, DenyDestination accumulates, All applies to everyone).
+  * --explain resolves as the daemon does (the same evdns code): "127.1",
+    which glibc's getaddrinfo reads as 127.0.0.1 and evdns does not, gets
+    the same verdict from --explain (denied, "connect_to 127.1: unknown
+    host (...)", exit 1) as from a real daemon asked through `ssh -W`
+    (refused, sshd's "connect_to 127.1: unknown host" line, the target
+    on 127.0.0.1 accepts nothing); 127.0.0.1 is allowed by both.  The
+    daemon's ResolvConf names a DNS responder on 127.0.0.1 (jgdns.py)
+    that knows no names, so the lookup of "127.1" never leaves the
+    machine.
 """
 
 import os
@@ -36,8 +45,10 @@ import re
 import shlex
 import shutil
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jgdns  # noqa: E402
 import jgtest as J  # noqa: E402
 from jgtest import T  # noqa: E402
 
@@ -141,6 +152,14 @@ def setup(env, r):
     c = J.Ctx(env=env)
     c.ex = Examples(env)
     c.examples, c.seen = readme_examples()
+    # a real daemon for the resolver comparison
+    c.key = env.key('alice')
+    env.authorize(J.USER, c.key)
+    c.dns = c.closing(jgdns.Responder({}))
+    c.t = c.closing(J.Target(J.echo_handler, '127.0.0.1', name='t'))
+    c.d = r.watch(J.Daemon(env, name='resolver', extra='\n'.join([
+        'Workers 1', 'ResolvConf %s' % jgdns.resolv_conf(env, c.dns)])))
+    c.d.start()
     return c
 
 
@@ -338,6 +357,35 @@ def t_dump_conn_match_kinds(c):
     has_line(lines, 'disableforwarding yes', what)
 
 
+def t_same_resolver(c):
+    d, t = c.d, c.t
+    spec = 'user=%s,addr=127.0.0.1,key=%s.pub' % (J.USER, c.key.path)
+    for host, allowed in (('127.1', False), ('127.0.0.1', True)):
+        r = jg(['-f', d.conf, '--explain', spec, host, t.port])
+        m = d.mark()
+        before = len(t.conns)
+        w = J.run(J.ssh_w_args(c.key, d, host, t.port), input=b'hello\n',
+                  env=c.env)
+        if allowed:
+            assert r.rc == 0 and 'allowed: user %s from 127.0.0.1 to %s ' \
+                'port %d via 127.0.0.1' % (J.USER, host, t.port) in \
+                r.out_text, r
+            assert w.rc == 0 and w.out == b'hello\n', w
+            continue
+        assert r.rc == 1, '--explain %s: exit %s, the daemon refuses it\n' \
+            '%r' % (host, r.rc, r)
+        assert 'denied: user %s from 127.0.0.1 to %s port %d\n' % (
+            J.USER, host, t.port) in r.out_text and re.search(
+            r'^rule: connect_to %s: unknown host \(.+\)$' % re.escape(host),
+            r.out_text, re.M), r
+        assert w.rc == 255 and 'open failed' in w.err_text, w
+        d.log.wait(r'^connect_to %s: unknown host \(' % re.escape(host), m)
+        time.sleep(0.1)
+        assert len(t.conns) == before, 'the daemon connected %s' % host
+    assert c.dns.asked('127.1'), 'the daemon did not ask the responder: ' \
+        '%s' % (c.dns.asked(),)
+
+
 if __name__ == '__main__':
     tests = [('README policy section has --explain examples for all three '
               'configs', t_readme_found)]
@@ -359,5 +407,7 @@ if __name__ == '__main__':
         ('-T -C: the bastion example per user', t_dump_conn_bastion),
         ('-T -C: Match Address, LocalPort, LocalAddress, All',
          t_dump_conn_match_kinds),
+        ('--explain and the daemon resolve alike: 127.1 denied by both, '
+         '127.0.0.1 allowed by both', t_same_resolver),
     ]
     J.main('--explain and -T -C, README examples', setup, tests)

@@ -67,7 +67,10 @@ Cases (one daemon per config):
     refused by default, with exactly one connection to jumpgate per probe
     (the client's own); a PermitOpen entry naming 127.0.0.1:<port> lifts
     it; DenySpecialDestinations no allows it (the client reads jumpgate's
-    own banner).
+    own banner).  A key's own permitopen="127.0.0.1:<jumpgate's port>" or
+    permitopen="169.254.169.254:80" does not lift it: refused by the
+    guard, no connect attempted (the metadata probe runs only after the
+    loopback one was refused, so no connect off the machine can happen).
 Helper here, not in jgtest.py: a target on a chosen port (consecutive
 ports for a range, the same port on both families).
 """
@@ -627,6 +630,11 @@ def setup(env, r):
         env.authorize('kopt', k, opts)
         c.kopt[name] = k
     c.d_keys = daemon(c, r, 'keys', [])
+    # a user's own permitopen= naming jumpgate itself and the metadata
+    # service (written once the port is known; read at authentication)
+    c.kpo = env.key('k_po_guard')
+    env.authorize('kpo', c.kpo, 'permitopen="127.0.0.1:%d",'
+                  'permitopen="169.254.169.254:80"' % c.d_keys.port)
 
     # jumpgate's rules
     R0, R1 = c.R[:2]
@@ -972,6 +980,24 @@ def _banner_through(c, d, key, host, port, rule, user=None):
                   re.escape(rule) if rule else '.+'), m)
 
 
+def t_guard_key_permitopen(c):
+    # authorized_keys may be the user's own file: its permitopen= narrows,
+    # it never vouches for a special destination
+    d, k = c.d_keys, c.kpo
+
+    class Nobody:   # no target of ours listens there
+        conns = []
+    refused(Probe(c, d, k, '127.0.0.1', d.port, Nobody, user='kpo'), 'rule',
+            'DenySpecialDestinations: jumpgate\'s own listener')
+    # Reached only when the loopback case was refused, so a daemon that
+    # lets the key lift the guard is never asked to connect off-machine.
+    # The refusal comes from the address check, before any connect
+    # (refused() also asserts there is no "connect_next: start" line).
+    refused(Probe(c, d, k, '169.254.169.254', 80, Nobody, user='kpo'),
+            'rule', 'DenySpecialDestinations: link-local or metadata '
+            'address')
+
+
 def t_guard_named_or_off(c):
     # an explicit PermitOpen entry naming 127.0.0.1:<own port> lifts it
     _banner_through(c, c.d_po, c.key, '127.0.0.1', c.d_po.port,
@@ -1012,6 +1038,8 @@ if __name__ == '__main__':
         ('the daemon resolves localhost as the system does',
          t_localhost_like_system),
         ('guard: jumpgate\'s own listener refused', t_guard_own_listener),
+        ('guard: a key\'s own permitopen= does not lift it (own '
+         'listener, metadata address)', t_guard_key_permitopen),
         ('guard: lifted by a PermitOpen naming the host, and by '
          'DenySpecialDestinations no', t_guard_named_or_off),
     ])

@@ -29,6 +29,8 @@
 	"port 22\n" \
 	"listenaddress 0.0.0.0:22\n" \
 	"listenaddress [::]:22\n" \
+	"addressfamily any\n" \
+	"resolvconf /etc/resolv.conf\n" \
 	"authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
@@ -476,9 +478,6 @@ test_restrictions_by_value(void **state)
 	check_error("PubkeyAuthentication no\n", "test.conf:1: Unsupported "
 	    "option PubkeyAuthentication no: jumpgate does not enforce it yet");
 	check_ok("PubkeyAuthentication yes\n");
-	check_error("AddressFamily inet\n", "test.conf:1: Unsupported option "
-	    "AddressFamily inet: jumpgate does not enforce it yet");
-	check_ok("AddressFamily any\n");
 	check_error("RevokedKeys /etc/ssh/revoked\n", "test.conf:1: "
 	    "Unsupported option RevokedKeys /etc/ssh/revoked: jumpgate does "
 	    "not enforce it yet");
@@ -772,6 +771,8 @@ test_dump_configured(void **state)
 	    "listenaddress 127.0.0.1:2200\n"
 	    "listenaddress [::1]:2222\n"
 	    "listenaddress [::1]:2223\n"
+	    "addressfamily any\n"
+	    "resolvconf /etc/resolv.conf\n"
 	    "hostkey /k1\n"
 	    "hostkey /k2\n"
 	    "authorizedkeysfile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
@@ -807,6 +808,61 @@ test_dump_configured(void **state)
 	    "denydestination [::1]:* 169.254.0.0/16:*\n"
 	    "denyspecialdestinations no\n");
 	free(text);
+	config_free(&cf);
+}
+
+/* AddressFamily as sshd; ResolvConf, jumpgate's own. */
+static void
+test_address_family(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 af;
+		const char	*dump;	/* the lines -T prints for it */
+	} rows[] = {
+		{ "", AF_UNSPEC, "listenaddress 0.0.0.0:22\n"
+		    "listenaddress [::]:22\naddressfamily any\n" },
+		{ "AddressFamily any\n", AF_UNSPEC, "listenaddress 0.0.0.0:22\n"
+		    "listenaddress [::]:22\naddressfamily any\n" },
+		{ "AddressFamily INET\n", AF_INET, "listenaddress 0.0.0.0:22\n"
+		    "addressfamily inet\n" },
+		{ "AddressFamily inet6\nAddressFamily inet\n", AF_INET6,
+		    "listenaddress [::]:22\naddressfamily inet6\n" },
+		{ "AddressFamily inet\nListenAddress ::1\n", AF_INET,
+		    "listenaddress [::1]:22\naddressfamily inet\n" },
+	};
+	struct config cf;
+	char err[CONFIG_ERR_MAX], *text;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		config_init(&cf);
+		if (load(&cf, rows[i].text, err) != 0)
+			fail_msg("row %zu: %s", i, err);
+		config_finalize(&cf);
+		assert_int_equal(cf.c_address_family, rows[i].af);
+		text = dump(&cf);
+		if (strstr(text, rows[i].dump) == NULL)
+			fail_msg("row %zu: -T lacks\n%s\nin\n%s", i,
+			    rows[i].dump, text);
+		assert_non_null(strstr(text,
+		    "\nresolvconf /etc/resolv.conf\n"));
+		free(text);
+		config_free(&cf);
+	}
+	check_error("AddressFamily ipv4\n", "test.conf:1: AddressFamily: "
+	    "unsupported option \"ipv4\"");
+	check_error("AddressFamily\n", "test.conf:1: AddressFamily: missing "
+	    "argument");
+	check_error("Match User a\nAddressFamily inet\n", "test.conf:2: "
+	    "Directive 'AddressFamily' is not allowed within a Match block");
+	check_error("Match User a\nResolvConf /x\n", "test.conf:2: "
+	    "Directive 'ResolvConf' is not allowed within a Match block");
+	config_init(&cf);
+	assert_int_equal(load(&cf, "ResolvConf /srv/resolv.conf\n"
+	    "ResolvConf /other\n", err), 0);
+	config_finalize(&cf);
+	assert_string_equal(cf.c_resolv_conf, "/srv/resolv.conf");
 	config_free(&cf);
 }
 
@@ -1247,6 +1303,7 @@ main(void)
 		cmocka_unit_test(test_finalize_keeps_values),
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_configured),
+		cmocka_unit_test(test_address_family),
 		cmocka_unit_test(test_policy_values),
 		cmocka_unit_test(test_permitopen_forms),
 		cmocka_unit_test(test_policy_first_wins),

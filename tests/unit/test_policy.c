@@ -51,7 +51,7 @@ enum {
 	FX_D_NAME, FX_P_NAME, FX_P_ADDR, FX_P_BOTH, FX_DENY_FIRST, FX_RANGE,
 	FX_SELF, FX_SELF_OFF, FX_SPECIAL_OFF, FX_SPECIAL_FIRST, FX_P_MAPPED,
 	FX_D_LOOP, FX_P_SPECIAL_ADDR, FX_P_METADATA_NAME, FX_A_SELF_NAME,
-	FX_P_V6,
+	FX_P_V6, FX_K_PO_META_ADDR, FX_K_PO_SELF, FX_X_PO_SELF,
 };
 
 static const struct fixture fixtures[] = {
@@ -141,6 +141,12 @@ static const struct fixture fixtures[] = {
 	    { "0.0.0.0 2222" } },
 	[FX_P_V6] = { { "PermitDestination [fe80::/10]:*",
 	    "PermitDestination [::/0]:22" }, "", { NULL } },
+	[FX_K_PO_META_ADDR] = { { NULL }, "permitopen=\"169.254.169.254:80\"",
+	    { NULL } },
+	[FX_K_PO_SELF] = { { NULL }, "permitopen=\"127.0.0.1:2222\"",
+	    { "0.0.0.0 2222" } },
+	[FX_X_PO_SELF] = { { "PermitOpen 127.0.0.1:2222" },
+	    "permitopen=\"127.0.0.1:2222\"", { "0.0.0.0 2222" } },
 };
 
 #define MAXE	8
@@ -647,6 +653,26 @@ static const struct policy_case cases[] = {
 	    SPECIAL },
 	{ "mapped ordinary", FX_DEFAULT, "x", 80, "::ffff:192.0.2.1", ALLOW,
 	    DEFOK },
+	/* NAT64's well-known prefix embeds IPv4 too (RFC 6052). */
+	{ "nat64 metadata", FX_DEFAULT, "x", 80, "64:ff9b::169.254.169.254",
+	    DENY, SPECIAL },
+	{ "nat64 metadata hex", FX_DEFAULT, "x", 80, "64:ff9b::a9fe:a9fe",
+	    DENY, SPECIAL },
+	{ "nat64 alibaba", FX_DEFAULT, "x", 80, "64:ff9b::100.100.100.200",
+	    DENY, SPECIAL },
+	{ "nat64 azure", FX_DEFAULT, "x", 80, "64:ff9b::168.63.129.16", DENY,
+	    SPECIAL },
+	{ "nat64 ordinary", FX_DEFAULT, "x", 80, "64:ff9b::192.0.2.1", ALLOW,
+	    DEFOK },
+	{ "nat64 /96 only", FX_DEFAULT, "x", 80, "64:ff9b:0:0:1::a9fe:a9fe",
+	    ALLOW, DEFOK },
+	{ "nat64 self", FX_SELF, "x", 22, "64:ff9b::192.0.2.10", DENY, SELF },
+	{ "nat64 deny v4 rule", FX_DENY_FIRST, "h", 443, "64:ff9b::10.1.2.3",
+	    DENY, "jumpgate.conf:4: DenyDestination 10.1.0.0/16:*" },
+	{ "nat64 permit v4 rule not", FX_P_ADDR, "h", 80, "64:ff9b::10.1.1.1",
+	    DENY, NOPERM },
+	{ "nat64 guard off", FX_SPECIAL_OFF, "x", 80,
+	    "64:ff9b::169.254.169.254", ALLOW, DEFOK },
 	{ "guard off", FX_SPECIAL_OFF, "x", 80, "169.254.169.254", ALLOW,
 	    DEFOK },
 	{ "guard off v6", FX_SPECIAL_OFF, "x", 80, "fe80::1", ALLOW, DEFOK },
@@ -656,10 +682,18 @@ static const struct policy_case cases[] = {
 	    "169.254.169.254", DENY, SPECIAL },
 	{ "addr permit still narrows", FX_P_SPECIAL_ADDR, "x", 80, "10.0.0.1",
 	    DENY, NOPERM },
-	/* By name, an explicit entry lifts the guard. */
+	/*
+	 * By name, an administrator's entry lifts the guard; the key's own
+	 * permitopen= never does (authorized_keys may be the user's).
+	 */
 	{ "key names metadata", FX_K_PO_METADATA, "metadata.google.internal",
-	    80, "169.254.169.254", ALLOW,
-	    "permitopen=\"metadata.google.internal:80\"" },
+	    80, "169.254.169.254", DENY, SPECIAL },
+	{ "key names metadata address", FX_K_PO_META_ADDR, "169.254.169.254",
+	    80, "169.254.169.254", DENY, SPECIAL },
+	{ "key names own listener", FX_K_PO_SELF, "127.0.0.1", 2222,
+	    "127.0.0.1", DENY, SELF },
+	{ "key and admin name it", FX_X_PO_SELF, "127.0.0.1", 2222,
+	    "127.0.0.1", ALLOW, "jumpgate.conf:1: PermitOpen 127.0.0.1:2222" },
 	{ "key * does not", FX_K_PO_METADATA, "evil.example", 81,
 	    "169.254.169.254", DENY, SPECIAL },
 	{ "permit name lifts guard", FX_P_METADATA_NAME,
@@ -835,7 +869,8 @@ test_policy_flags(void **state)
 
 	tp_build(&fixtures[FX_K_PO_METADATA], &b);
 	policy_check_name(&b.pc, "metadata.google.internal", 80, &r);
-	assert_int_equal(r.pr_by_name, 1);
+	assert_int_equal(r.pr_verdict, POLICY_ALLOW);
+	assert_int_equal(r.pr_by_name, 0);	/* the key's entry: no */
 	assert_int_equal(r.pr_need_addr, 0);
 	policy_check_name(&b.pc, "x", 81, &r);
 	assert_int_equal(r.pr_verdict, POLICY_ALLOW);
@@ -937,6 +972,8 @@ test_policy_matchers(void **state)
 	tp_sockaddr("169.254.169.254", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
 	tp_sockaddr("::ffff:169.254.169.254", 80, &ss);
+	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
+	tp_sockaddr("64:ff9b::169.254.169.254", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 1);
 	tp_sockaddr("192.0.2.1", 80, &ss);
 	assert_int_equal(policy_addr_special((struct sockaddr *)&ss), 0);
