@@ -199,7 +199,9 @@ def t_data_after_close(c):
         grown = rss_kib(c.d.pid) - before
         J.wait_until(lambda: not t.is_active(), T(30),
                      'the session to be dropped')
-        assert grown < 16 * 1024, \
+        # the old code grew by all of it; ASan's quarantine alone costs
+        # a few times the bytes that passed through
+        assert grown < (total >> 10) // 2, \
             'daemon RSS grew by %d KiB while %d bytes came after CLOSE' % (
                 grown, sent)
     finally:
