@@ -47,6 +47,9 @@
  */
 #define SESSION_LIBSSH_READ	4096
 
+/* sshd's bound on authentication requests, whatever they are. */
+#define SESSION_AUTH_ATTEMPTS_MAX	1024
+
 static atomic_ulong session_next_id = 1;
 
 static void	session_on_read(evutil_socket_t, short, void *);
@@ -361,6 +364,36 @@ session_auth_start(struct session *s, const char *user)
 	}
 }
 
+/* sshd's auth_maxtries_exceeded(): its two lines, then hang up. */
+static void
+session_auth_too_many(struct session *s, const char *user)
+{
+	log_error("maximum authentication attempts exceeded for %s%.100s "
+	    "from %s port %d ssh2 [preauth]",
+	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
+	    s->s_peer_port);
+	log_info("Disconnecting %s user %.100s %s port %d: Too many "
+	    "authentication failures [preauth]",
+	    s->s_invalid_logged ? "invalid" : "authenticating", user,
+	    s->s_peer, s->s_peer_port);
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+}
+
+static const char *
+session_method_name(int method)
+{
+	switch (method) {
+	case SSH_AUTH_METHOD_NONE:		return "none";
+	case SSH_AUTH_METHOD_PASSWORD:		return "password";
+	case SSH_AUTH_METHOD_PUBLICKEY:		return "publickey";
+	case SSH_AUTH_METHOD_HOSTBASED:		return "hostbased";
+	case SSH_AUTH_METHOD_INTERACTIVE:	return "keyboard-interactive";
+	case SSH_AUTH_METHOD_GSSAPI_MIC:	return "gssapi-with-mic";
+	default:				return "unknown";
+	}
+}
+
 /* sshd's auth_root_allowed(): jumpgate runs no forced commands. */
 static int
 session_root_allowed(struct session *s, const char *user)
@@ -404,12 +437,22 @@ session_auth(struct session *s, ssh_message msg)
 		s->s_state = SESSION_DEAD;
 		return;
 	}
+	/* Probes of a good key do not fail, so they need a bound too. */
+	if (s->s_attempts >= SESSION_AUTH_ATTEMPTS_MAX) {
+		session_auth_too_many(s, user);
+		return;
+	}
 	s->s_attempts++;
-	log_debug("%s: session %lu: attempt %d failures %d method %d",
-	    __func__, s->s_id, s->s_attempts, s->s_failures, method);
+	log_debug("%s: session %lu: attempt %d failures %d method %s",
+	    __func__, s->s_id, s->s_attempts, s->s_failures,
+	    session_method_name(method));
 
-	/* "none" and other methods fail: the reply lists publickey. */
-	if (method != SSH_AUTH_METHOD_PUBLICKEY ||
+	/*
+	 * "none" and other methods fail: the reply lists publickey.  Once
+	 * the limit is reached nothing is tried (MaxAuthTries 0 included).
+	 */
+	if (s->s_failures >= cf->c_max_auth_tries ||
+	    method != SSH_AUTH_METHOD_PUBLICKEY ||
 	    (key = ssh_message_auth_pubkey(msg)) == NULL)
 		goto fail;
 	session_key_describe(key, keydesc, sizeof(keydesc));
@@ -460,20 +503,10 @@ fail:
 	/* As sshd: every failure counts but a first "none". */
 	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
 		s->s_failures++;
-	if (s->s_failures < cf->c_max_auth_tries && s->s_attempts < 1024) {
+	if (s->s_failures < cf->c_max_auth_tries)
 		ssh_message_reply_default(msg);
-		return;
-	}
-	log_error("maximum authentication attempts exceeded for %s%.100s "
-	    "from %s port %d ssh2 [preauth]",
-	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
-	    s->s_peer_port);
-	log_info("Disconnecting %s user %.100s %s port %d: Too many "
-	    "authentication failures [preauth]",
-	    s->s_invalid_logged ? "invalid" : "authenticating", user,
-	    s->s_peer, s->s_peer_port);
-	s->s_dropped = 1;
-	s->s_state = SESSION_DEAD;
+	else
+		session_auth_too_many(s, user);
 }
 #pragma GCC diagnostic pop
 

@@ -20,6 +20,10 @@ Checks (hostile paramiko Transports, MaxAuthTries 3):
     with sshd's "Disconnecting authenticating user alice 127.0.0.1 port P:
     Change of username or service not allowed: (alice,ssh-connection) ->
     (bob,ssh-connection) [preauth]"; bob then alice says "invalid user bob".
+  * probes (publickey, no signature) of alice's key are answered but stop,
+    as in sshd, at 1024 requests on one connection: the "none" and 1023
+    "Postponed publickey" lines, then the MaxAuthTries lines.
+  * MaxAuthTries 0: even the right key, sent first, is not accepted.
   * with AuthorizedKeysFile DIR/%u.keys (no %h) the daemon never opens
     /etc/passwd (strace on the daemon) over five requests; with a %h
     pattern first it opens it once for the session, not once per request.
@@ -43,6 +47,8 @@ def setup(env, r):
     c.wrong = env.key('mallory')
     env.authorize(J.USER, c.key)
     c.d = r.watch(J.Daemon(env, extra='MaxAuthTries %d' % MAXTRIES).start())
+    c.d0 = r.watch(J.Daemon(env, name='maxtries0',
+                            extra='MaxAuthTries 0').start())
     c.dh = r.watch(HomeDaemon(env, name='homedir',
                               extra='MaxAuthTries 10').start())
     return c
@@ -188,6 +194,64 @@ def t_user_change(c):
         t.close()
 
 
+def t_probe_flood(c):
+    """Probes (publickey without a signature) of an authorized key are
+    answered PK_OK and never fail, so only sshd's bound of 1024 requests
+    per connection stops them."""
+    import paramiko
+    from paramiko import auth_handler
+    from paramiko.common import MSG_USERAUTH_INFO_REQUEST, \
+        cMSG_USERAUTH_REQUEST
+    table = auth_handler.AuthHandler._client_handler_table
+    m = c.d.mark()
+    t, lport = J.paramiko_connect(c.d, c.key, auth=False)
+    # PK_OK shares its number with INFO_REQUEST: let paramiko ignore it
+    ignore = dict(table)
+    ignore[MSG_USERAUTH_INFO_REQUEST] = lambda self, msg: None
+    auth_handler.AuthHandler._client_handler_table = ignore
+    try:
+        assert attempt(t, J.USER, 'none')
+        blob = c.key.paramiko().asbytes()
+        for _ in range(1100):
+            p = paramiko.Message()
+            p.add_byte(cMSG_USERAUTH_REQUEST)
+            p.add_string(J.USER)
+            p.add_string('ssh-connection')
+            p.add_string('publickey')
+            p.add_boolean(False)
+            p.add_string('ssh-ed25519')
+            p.add_string(blob)
+            try:
+                t._send_message(p)
+            except (paramiko.SSHException, EOFError, OSError):
+                break
+        assert gone(t)
+    finally:
+        auth_handler.AuthHandler._client_handler_table = table
+        t.close()
+    limit_lines(c, m, lport, J.USER, False)
+    # the "none", then 1023 probes: request 1025 is not looked at
+    n = len(c.d.log.find(r'^Postponed publickey for %s from 127\.0\.0\.1 '
+                         r'port %d ssh2 \[preauth\]$' % (J.USER, lport), m))
+    assert n == 1023, '%d probes answered' % n
+
+
+def t_maxtries_zero(c):
+    """MaxAuthTries 0: nothing is tried, not even a right key sent as the
+    first request (sshd's "failures < max_authtries" guard)."""
+    m = c.d0.mark()
+    t, lport = J.paramiko_connect(c.d0, c.key, auth=False)
+    try:
+        assert not attempt(t, J.USER, c.key)
+        assert not t.is_authenticated()
+    finally:
+        t.close()
+    c.d0.log.wait(r'^Disconnecting authenticating user %s 127\.0\.0\.1 port '
+                  r'%d: Too many authentication failures \[preauth\]$'
+                  % (J.USER, lport), m)
+    assert not c.d0.log.has(r'^Accepted publickey', m), c.d0.log.excerpt(m)
+
+
 class Strace:
     """strace attached to every thread of a running daemon, tracing opens."""
 
@@ -255,6 +319,8 @@ if __name__ == '__main__':
         ('an unknown user is counted and named "invalid user"',
          t_invalid_user_counts),
         ('a change of user name mid-auth disconnects', t_user_change),
+        ('probes of a good key stop at 1024 requests', t_probe_flood),
+        ('MaxAuthTries 0 lets no key in', t_maxtries_zero),
         ('getpwnam only when a pattern needs the home, once per session',
          t_no_getpwnam),
     ])
