@@ -573,10 +573,38 @@ authkeys_home(const char *user)
 	return home;
 }
 
+/*
+ * Only %h and a relative path need the account: for every other pattern
+ * the name alone says where the file is, and the lookup (NSS, perhaps
+ * LDAP, blocking the event loop) is skipped.
+ */
 int
-authkeys_user_known(char *const *patterns, int npatterns, const char *user)
+authkeys_need_home(char *const *patterns, int npatterns)
 {
-	char path[PATH_MAX], *home = authkeys_home(user);
+	int i;
+
+	for (i = 0; i < npatterns; i++) {
+		if (strcasecmp(patterns[i], "none") == 0)
+			continue;
+		if (patterns[i][0] != '/' || strstr(patterns[i], "%h") != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+char *
+authkeys_user_home(char *const *patterns, int npatterns, const char *user)
+{
+	if (!authkeys_need_home(patterns, npatterns))
+		return NULL;
+	return authkeys_home(user);
+}
+
+int
+authkeys_user_known_home(char *const *patterns, int npatterns,
+    const char *user, const char *home)
+{
+	char path[PATH_MAX];
 	struct stat st;
 	int i, known = 0;
 
@@ -587,6 +615,16 @@ authkeys_user_known(char *const *patterns, int npatterns, const char *user)
 			continue;
 		known = stat(path, &st) == 0 && S_ISREG(st.st_mode);
 	}
+	return known;
+}
+
+int
+authkeys_user_known(char *const *patterns, int npatterns, const char *user)
+{
+	char *home = authkeys_user_home(patterns, npatterns, user);
+	int known;
+
+	known = authkeys_user_known_home(patterns, npatterns, user, home);
 	free(home);
 	return known;
 }
@@ -874,10 +912,11 @@ authkeys_scan(const char *path, const char *user, const ssh_key key,
 }
 
 int
-authkeys_find(char *const *patterns, int npatterns, const char *user,
-    const ssh_key key, const char *client_ip, struct authkey_match *out)
+authkeys_find_home(char *const *patterns, int npatterns, const char *user,
+    const char *home, const ssh_key key, const char *client_ip,
+    struct authkey_match *out)
 {
-	char path[PATH_MAX], *home = NULL;
+	char path[PATH_MAX];
 	int i, found = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -886,7 +925,6 @@ authkeys_find(char *const *patterns, int npatterns, const char *user,
 	/* Certificates need cert-authority lines: not supported yet. */
 	if (authkeys_type_short(ssh_key_type(key)) == NULL)
 		return 0;
-	home = authkeys_home(user);
 	for (i = 0; i < npatterns && !found; i++) {
 		if (strcasecmp(patterns[i], "none") == 0)
 			continue;
@@ -898,6 +936,18 @@ authkeys_find(char *const *patterns, int npatterns, const char *user,
 		}
 		found = authkeys_scan(path, user, key, client_ip, out);
 	}
+	return found;
+}
+
+int
+authkeys_find(char *const *patterns, int npatterns, const char *user,
+    const ssh_key key, const char *client_ip, struct authkey_match *out)
+{
+	char *home = authkeys_user_home(patterns, npatterns, user);
+	int found;
+
+	found = authkeys_find_home(patterns, npatterns, user, home, key,
+	    client_ip, out);
 	free(home);
 	return found;
 }

@@ -98,6 +98,21 @@ int	authkeys_user_known(char *const *patterns, int npatterns,
  */
 int	authkeys_find(char *const *patterns, int npatterns, const char *user,
 	    const ssh_key key, const char *client_ip, struct authkey_match *out);
+
+/*
+ * The same two with the account looked up once by the caller: the home
+ * directory from authkeys_user_home, NULL when no pattern needs it (1 from
+ * authkeys_need_home: %h, or a relative path) or there is no account.
+ * getpwnam_r may block (NSS), so a session calls it once per user name.
+ */
+int	authkeys_need_home(char *const *patterns, int npatterns);
+char	*authkeys_user_home(char *const *patterns, int npatterns,
+	    const char *user);
+int	authkeys_user_known_home(char *const *patterns, int npatterns,
+	    const char *user, const char *home);
+int	authkeys_find_home(char *const *patterns, int npatterns,
+	    const char *user, const char *home, const ssh_key key,
+	    const char *client_ip, struct authkey_match *out);
 void	authkeys_match_free(struct authkey_match *m);
 
 /*

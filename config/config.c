@@ -52,6 +52,7 @@ enum config_kind {
 	CK_RESOLVCONF,
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
+	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
 	CK_IGNORE,	/* harmless whatever its value */
 	CK_IGNORE_M,	/* the same, and sshd allows it inside Match */
@@ -105,13 +106,16 @@ static const struct config_keyword config_keywords[] = {
 	{ "DenyDestination", CK_POLICY, NULL },		/* jumpgate's own */
 	{ "DenySpecialDestinations", CK_POLICY, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
+	{ "Banner", CK_LOGIN, NULL },
+	{ "PermitRootLogin", CK_LOGIN, NULL },
+	{ "AuthenticationMethods", CK_LOGIN, NULL },
+	{ "PermitListen", CK_LOGIN, NULL },
 
 	/*
 	 * Restrictions.  Each one narrows who may log in or where a
 	 * forwarded connection may go; until the policy code enforces
 	 * them, a config that uses them must not load.
 	 */
-	{ "PermitListen", CK_REFUSE, NULL },
 	{ "Include", CK_REFUSE, NULL },
 	{ "AllowUsers", CK_REFUSE, NULL },
 	{ "DenyUsers", CK_REFUSE, NULL },
@@ -121,9 +125,6 @@ static const struct config_keyword config_keywords[] = {
 	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
 	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
-	{ "AuthenticationMethods", CK_REFUSE_UNLESS, "any" },
-	{ "PermitRootLogin", CK_REFUSE_UNLESS,
-	    "yes prohibit-password without-password" },
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "DSAAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
@@ -136,7 +137,7 @@ static const struct config_keyword config_keywords[] = {
 	 * Sessions, shells, terminals, X11, agents:
 	 */
 	IGNM("AcceptEnv"), IGNM("AllowAgentForwarding"),
-	IGNM("AllowStreamLocalForwarding"), IGNM("Banner"),
+	IGNM("AllowStreamLocalForwarding"),
 	IGNM("ChrootDirectory"), IGNM("ExposeAuthInfo"), IGNM("ForceCommand"),
 	IGNM("GatewayPorts"), IGNM("MaxSessions"), IGNM("PermitTTY"),
 	IGNM("PermitTunnel"), IGNM("PermitUserRC"), IGNM("SetEnv"),
@@ -207,7 +208,6 @@ static void	config_argv_free(char **, int);
 static const struct config_keyword *config_lookup(const char *);
 static int	config_harmless(const struct config_keyword *, char **, int);
 static int	config_one_arg(struct config_ctx *, char **, int);
-static char	*config_abspath(const char *);
 static int	config_convtime(const char *);
 static int	config_maxstartups(const char *, int *, int *, int *);
 static int	config_netblock(const char *, int *, int *);
@@ -254,6 +254,7 @@ config_init(struct config *cf)
 	cf->c_demo = -1;
 	cf->c_address_family = -1;
 	config_policy_init(&cf->c_policy);
+	config_login_init(&cf->c_login);
 	memset(config_noted, 0, sizeof(config_noted));
 }
 
@@ -402,7 +403,7 @@ config_one_arg(struct config_ctx *cx, char **av, int ac)
  * Like sshd, anchor a relative path at the directory the daemon was
  * started from: it will chdir("/") later and the meaning must not change.
  */
-static char *
+char *
 config_abspath(const char *path)
 {
 	char cwd[PATH_MAX], *out;
@@ -743,7 +744,7 @@ config_parse(struct config *cf, const char *line, const char *name,
 	const struct config_keyword *ck;
 	struct policy_settings *ps;
 	struct config_ctx cx;
-	char *copy, *p, *kw, **av = NULL;
+	char *copy, *p, *kw, **av = NULL, msg[CONFIG_ERR_MAX];
 	size_t len, idx;
 	int ac = 0, ret = -1;
 	char term;
@@ -780,7 +781,7 @@ config_parse(struct config *cf, const char *line, const char *name,
 	}
 	/* sshd's words; checked before anything else about the line. */
 	if (*inmatch && ck->ck_kind != CK_POLICY && ck->ck_kind != CK_MATCH &&
-	    ck->ck_kind != CK_IGNORE_M) {
+	    ck->ck_kind != CK_IGNORE_M && ck->ck_kind != CK_LOGIN) {
 		config_fail(&cx, "Directive '%s' is not allowed within a Match "
 		    "block", kw);
 		goto done;
@@ -809,6 +810,14 @@ config_parse(struct config *cf, const char *line, const char *name,
 		    -1), lineno, config_intern(cf, name, lineno), err,
 		    errlen) == -1)
 			goto done;
+		break;
+	case CK_LOGIN:
+		if (config_login_parse(*inmatch ?
+		    &cf->c_matches[cf->c_nmatches - 1].cm_login : &cf->c_login,
+		    kw, av, ac, msg, sizeof(msg)) == -1) {
+			config_fail(&cx, "%s", msg);
+			goto done;
+		}
 		break;
 	case CK_REFUSE:
 		config_fail(&cx, "Unsupported option %s: jumpgate does not "
@@ -1010,6 +1019,7 @@ config_free(struct config *cf)
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = NULL;
 	config_policy_free(&cf->c_policy);
+	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)
 		config_match_free(&cf->c_matches[i]);
 	free(cf->c_matches);

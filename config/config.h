@@ -53,6 +53,26 @@ struct config_match_crit {
 	char			*mc_patterns;	/* sshd pattern-list */
 };
 
+/*
+ * Who may log in and what they are told before (login.c): sshd's
+ * keywords that jumpgate enforces, or that are no wider than what it
+ * does.  All may appear inside Match; unset values read as sshd's
+ * defaults.
+ */
+enum config_root {
+	CONFIG_ROOT_YES = 0,
+	CONFIG_ROOT_NO_PASSWD,	/* prohibit-password, without-password */
+	CONFIG_ROOT_FORCED_ONLY,	/* forced-commands-only: we run none */
+	CONFIG_ROOT_NO,
+};
+
+struct config_login {
+	int	 lg_root;	/* enum config_root, -1 unset */
+	char	*lg_banner;	/* Banner: a path or "none"; NULL unset */
+	char	*lg_authmethods;	/* as -T prints it; NULL unset */
+	char	*lg_permitlisten;	/* as -T prints it; NULL unset */
+};
+
 /* One Match block and the policy it sets. */
 struct config_match {
 	struct config_match_crit *cm_crit;
@@ -61,6 +81,7 @@ struct config_match {
 	const char		*cm_file;
 	int			 cm_line;
 	struct policy_settings	 cm_policy;
+	struct config_login	 cm_login;
 };
 
 struct config {
@@ -94,6 +115,7 @@ struct config {
 	char			*c_resolv_conf;	/* nameservers for targets */
 	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */
 	struct policy_settings	 c_policy;	/* the global section's */
+	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;
 	int			 c_nmatches;
 	char			**c_sources;	/* interned "file:line" strings */
@@ -127,6 +149,20 @@ void	config_finalize(struct config *cf);
 
 /* An algorithm list in force: the configured one, else the default. */
 const char *config_algos(const struct config *cf, enum algos_kind kind);
+
+/*
+ * The login settings in force for a connection (first applying Match
+ * block that sets each, else the global value, else sshd's default).
+ * Strings point into cf.
+ */
+void	config_effective_login(const struct config *cf,
+	    const struct config_conninfo *ci, struct config_login *out);
+
+/*
+ * The Banner file's text for the session (read at each connection, as
+ * sshd does), or NULL: none set, unreadable, empty or over 1 MiB.
+ */
+char	*config_banner_read(const char *path);
 
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
@@ -189,5 +225,11 @@ void	config_policy_dump(const struct policy_settings *ps, int fd);
 int	config_match_parse(struct config *cf, char **av, int ac,
 	    const char *file, int line, char *err, size_t errlen);
 void	config_match_free(struct config_match *cm);
+char	*config_abspath(const char *path);
+void	config_login_init(struct config_login *lg);
+void	config_login_free(struct config_login *lg);
+int	config_login_parse(struct config_login *lg, const char *keyword,
+	    char **av, int ac, char *err, size_t errlen);
+void	config_login_dump(const struct config_login *lg, int fd);
 
 #endif

@@ -56,7 +56,8 @@ static int	match_fail(char *, size_t, const char *, int, const char *,
 		    ...) __attribute__((format(printf, 5, 6)));
 static int	match_port(const char *, int *);
 static void	config_dump_with(const struct config *,
-		    const struct policy_settings *, int);
+		    const struct policy_settings *, const struct config_login *,
+		    int);
 
 static int
 match_fail(char *err, size_t errlen, const char *file, int line,
@@ -97,6 +98,7 @@ config_match_free(struct config_match *cm)
 	free(cm->cm_crit);
 	free(cm->cm_text);
 	config_policy_free(&cm->cm_policy);
+	config_login_free(&cm->cm_login);
 	memset(cm, 0, sizeof(*cm));
 }
 
@@ -154,6 +156,7 @@ config_match_parse(struct config *cf, char **av, int ac, const char *file,
 
 	memset(&cm, 0, sizeof(cm));
 	config_policy_init(&cm.cm_policy);
+	config_login_init(&cm.cm_login);
 	cm.cm_file = file;
 	cm.cm_line = line;
 	cm.cm_crit = xcalloc((size_t)ac + 1, sizeof(*cm.cm_crit));
@@ -441,7 +444,7 @@ config_dump_cap(int fd, const char *kw, int v)
 void
 config_dump(const struct config *cf, int fd)
 {
-	config_dump_with(cf, &cf->c_policy, fd);
+	config_dump_with(cf, &cf->c_policy, &cf->c_login, fd);
 }
 
 /* sshd -T -C: Match blocks applied for one connection. */
@@ -450,15 +453,17 @@ config_dump_conn(const struct config *cf, const struct config_conninfo *ci,
     int fd)
 {
 	struct policy_settings ps;
+	struct config_login lg;
 
 	config_effective_policy(cf, ci, &ps);
-	config_dump_with(cf, &ps, fd);
+	config_effective_login(cf, ci, &lg);
+	config_dump_with(cf, &ps, &lg, fd);
 	config_policy_release(&ps);
 }
 
 static void
 config_dump_with(const struct config *cf, const struct policy_settings *ps,
-    int fd)
+    const struct config_login *lg, int fd)
 {
 	int i, j;
 
@@ -489,6 +494,7 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
 	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
 	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
+	config_login_dump(lg, fd);
 	dprintf(fd, "maxstartups %d:%d:%d\n", cf->c_max_startups_begin,
 	    cf->c_max_startups_rate, cf->c_max_startups);
 	config_dump_cap(fd, "persourcemaxstartups", cf->c_persource_max);

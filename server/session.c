@@ -48,6 +48,9 @@
  */
 #define SESSION_LIBSSH_READ	4096
 
+/* sshd's bound on authentication requests, whatever they are. */
+#define SESSION_AUTH_ATTEMPTS_MAX	1024
+
 static atomic_ulong session_next_id = 1;
 
 static void	session_on_read(evutil_socket_t, short, void *);
@@ -278,6 +281,133 @@ session_policy_init(struct session *s)
 	s->s_policy_ctx.pc_nself = w->w_nself;
 }
 
+/*
+ * sshd's process_permitopen() at the first request, after Match for the
+ * user: one debug line per PermitOpen entry in force ("*" port as 0).
+ */
+static void
+session_log_admin_permits(struct session *s, const char *user)
+{
+	struct policy_settings ps;
+	struct config_conninfo ci;
+	const struct permit_entry *pe;
+	int i;
+
+	ci.ci_user = user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_policy(s->s_worker->w_config, &ci, &ps);
+	for (i = 0; !ps.ps_permitopen_none && i < ps.ps_npermitopen; i++) {
+		pe = &ps.ps_permitopen[i];
+		log_debug("allow admin local forwarding to host %s port %d",
+		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
+		    pe->pe_port);
+	}
+	config_policy_release(&ps);
+}
+
+/* sshd's set_fwdpermit_from_authopts(), once authenticated. */
+static void
+session_log_user_permits(struct session *s)
+{
+	const struct permit_entry *pe;
+	int i;
+
+	if (s->s_policy.ps_allow_tcp != -1 &&
+	    s->s_policy.ps_allow_tcp != POLICY_FWD_ALL &&
+	    s->s_policy.ps_allow_tcp != POLICY_FWD_LOCAL)
+		return;
+	for (i = 0; i < s->s_keyopts.ao_npermitopen; i++) {
+		pe = &s->s_keyopts.ao_permitopen[i];
+		log_debug("allow user local forwarding to host %s port %d",
+		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
+		    pe->pe_port);
+	}
+}
+
+/*
+ * The first request names the user for the whole session, as in sshd:
+ * the account is looked up (only if a pattern needs it) and its files
+ * checked once, Match applied, and the Banner sent before any reply.
+ */
+static void
+session_auth_start(struct session *s, const char *user)
+{
+	const struct config *cf = s->s_worker->w_config;
+	struct config_conninfo ci;
+	struct config_login lg;
+	ssh_string str;
+	char *text;
+
+	s->s_authuser = xstrdup(user);
+	s->s_home = authkeys_user_home(cf->c_akfiles, cf->c_nakfiles, user);
+	if (!authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
+	    s->s_home)) {
+		log_info("Invalid user %.100s from %s port %d", user,
+		    s->s_peer, s->s_peer_port);
+		s->s_invalid_logged = 1;
+	}
+	session_log_admin_permits(s, user);
+	ci.ci_user = user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_login(cf, &ci, &lg);
+	s->s_root_login = lg.lg_root;
+	if ((text = config_banner_read(lg.lg_banner)) != NULL) {
+		if ((str = ssh_string_from_char(text)) != NULL &&
+		    ssh_send_issue_banner(s->s_ssh, str) == SSH_OK)
+			log_debug("%s: session %lu: banner %s sent", __func__,
+			    s->s_id, lg.lg_banner);
+		ssh_string_free(str);
+		free(text);
+	}
+}
+
+/* sshd's auth_maxtries_exceeded(): its two lines, then hang up. */
+static void
+session_auth_too_many(struct session *s, const char *user)
+{
+	log_error("maximum authentication attempts exceeded for %s%.100s "
+	    "from %s port %d ssh2 [preauth]",
+	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
+	    s->s_peer_port);
+	log_info("Disconnecting %s user %.100s %s port %d: Too many "
+	    "authentication failures [preauth]",
+	    s->s_invalid_logged ? "invalid" : "authenticating", user,
+	    s->s_peer, s->s_peer_port);
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+}
+
+static const char *
+session_method_name(int method)
+{
+	switch (method) {
+	case SSH_AUTH_METHOD_NONE:		return "none";
+	case SSH_AUTH_METHOD_PASSWORD:		return "password";
+	case SSH_AUTH_METHOD_PUBLICKEY:		return "publickey";
+	case SSH_AUTH_METHOD_HOSTBASED:		return "hostbased";
+	case SSH_AUTH_METHOD_INTERACTIVE:	return "keyboard-interactive";
+	case SSH_AUTH_METHOD_GSSAPI_MIC:	return "gssapi-with-mic";
+	default:				return "unknown";
+	}
+}
+
+/* sshd's auth_root_allowed(): jumpgate runs no forced commands. */
+static int
+session_root_allowed(struct session *s, const char *user)
+{
+	if (strcmp(user, "root") != 0 ||
+	    s->s_root_login == CONFIG_ROOT_YES ||
+	    s->s_root_login == CONFIG_ROOT_NO_PASSWD || s->s_root_login == -1)
+		return 1;
+	log_info("ROOT LOGIN REFUSED FROM %.200s port %d", s->s_peer,
+	    s->s_peer_port);
+	return 0;
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 static void
@@ -285,8 +415,9 @@ session_auth(struct session *s, ssh_message msg)
 {
 	const struct config *cf = s->s_worker->w_config;
 	struct authkey_match match;
-	char keysrc[sizeof(match.am_file) + 16];
+	char keysrc[sizeof(match.am_file) + 16], rid[256], why[1024];
 	const char *user = ssh_message_auth_user(msg);
+	int method = ssh_message_subtype(msg);
 	enum ssh_publickey_state_e state;
 	char keydesc[128];
 	ssh_key key;
@@ -294,41 +425,51 @@ session_auth(struct session *s, ssh_message msg)
 
 	if (user == NULL)
 		user = "";
-	free(s->s_authuser);
-	s->s_authuser = xstrdup(user);
+	if (s->s_authuser == NULL)
+		session_auth_start(s, user);
+	else if (strcmp(user, s->s_authuser) != 0) {
+		/* libssh drops requests for any other service unanswered. */
+		session_remote_id(s, rid, sizeof(rid));
+		snprintf(why, sizeof(why), "Change of username or service not "
+		    "allowed: (%s,ssh-connection) -> (%s,ssh-connection)",
+		    s->s_authuser, user);
+		log_info("Disconnecting %s: %.100s [preauth]", rid, why);
+		s->s_dropped = 1;
+		s->s_state = SESSION_DEAD;
+		return;
+	}
+	/* Probes of a good key do not fail, so they need a bound too. */
+	if (s->s_attempts >= SESSION_AUTH_ATTEMPTS_MAX) {
+		session_auth_too_many(s, user);
+		return;
+	}
+	s->s_attempts++;
+	log_debug("%s: session %lu: attempt %d failures %d method %s",
+	    __func__, s->s_id, s->s_attempts, s->s_failures,
+	    session_method_name(method));
 
-	if (!authkeys_user_known(cf->c_akfiles, cf->c_nakfiles, user)) {
-		if (!s->s_invalid_logged) {
-			log_info("Invalid user %.100s from %s port %d", user,
-			    s->s_peer, s->s_peer_port);
-			s->s_invalid_logged = 1;
-		}
-		if (ssh_message_subtype(msg) == SSH_AUTH_METHOD_PUBLICKEY &&
-		    (key = ssh_message_auth_pubkey(msg)) != NULL) {
-			session_key_describe(key, keydesc, sizeof(keydesc));
-			s->s_failures++;
-			session_log_auth(s, 0, user, keydesc, 1);
-		}
-		ssh_message_reply_default(msg);
-		goto out;
-	}
-	if (ssh_message_subtype(msg) != SSH_AUTH_METHOD_PUBLICKEY ||
-	    (key = ssh_message_auth_pubkey(msg)) == NULL) {
-		/* "none" and other methods: list what we do offer. */
-		ssh_message_reply_default(msg);
-		goto out;
-	}
+	/*
+	 * "none" and other methods fail: the reply lists publickey.  Once
+	 * the limit is reached nothing is tried (MaxAuthTries 0 included).
+	 */
+	if (s->s_failures >= cf->c_max_auth_tries ||
+	    method != SSH_AUTH_METHOD_PUBLICKEY ||
+	    (key = ssh_message_auth_pubkey(msg)) == NULL)
+		goto fail;
 	session_key_describe(key, keydesc, sizeof(keydesc));
+	if (s->s_invalid_logged) {
+		session_log_auth(s, 0, user, keydesc, 1);
+		goto fail;
+	}
 	state = ssh_message_auth_publickey_state(msg);
 	memset(&match, 0, sizeof(match));
-	found = session_key_allowed(cf, key) && state != SSH_PUBLICKEY_STATE_WRONG &&
-	    authkeys_find(cf->c_akfiles, cf->c_nakfiles, user, key, s->s_peer,
-	    &match) == 1;
+	found = session_key_allowed(cf, key) &&
+	    state != SSH_PUBLICKEY_STATE_WRONG &&
+	    authkeys_find_home(cf->c_akfiles, cf->c_nakfiles, user, s->s_home,
+	    key, s->s_peer, &match) == 1;
 	if (!found) {
-		s->s_failures++;
 		session_log_auth(s, 0, user, keydesc, 0);
-		ssh_message_reply_default(msg);
-		goto out;
+		goto fail;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
 		/* A probe: say the key would do, wait for the signature. */
@@ -336,9 +477,14 @@ session_auth(struct session *s, ssh_message msg)
 		    "ssh2 [preauth]", user, s->s_peer, s->s_peer_port);
 		ssh_message_auth_reply_pk_ok_simple(msg);
 		authkeys_match_free(&match);
-		goto out;
+		return;
 	}
 	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
+	if (!session_root_allowed(s, user)) {
+		authkeys_match_free(&match);
+		session_log_auth(s, 0, user, keydesc, 0);
+		goto fail;
+	}
 	s->s_user = xstrdup(user);
 	s->s_keyopts = match.am_opts;
 	memset(&match.am_opts, 0, sizeof(match.am_opts));
@@ -348,25 +494,21 @@ session_auth(struct session *s, ssh_message msg)
 	session_policy_init(s);
 	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
 	session_log_auth(s, 1, user, keydesc, 0);
+	session_log_user_permits(s);
 	ssh_message_auth_reply_success(msg, 0);
 	s->s_state = SESSION_OPEN;
 	admit_startup_done(s->s_peer);
 	s->s_startup = 0;
 	evtimer_del(s->s_grace);
-out:
-	if (s->s_state != SESSION_OPEN &&
-	    s->s_failures >= cf->c_max_auth_tries) {
-		log_error("maximum authentication attempts exceeded for "
-		    "%s%.100s from %s port %d ssh2 [preauth]",
-		    s->s_invalid_logged ? "invalid user " : "", user,
-		    s->s_peer, s->s_peer_port);
-		log_info("Disconnecting %s user %.100s %s port %d: Too many "
-		    "authentication failures [preauth]",
-		    s->s_invalid_logged ? "invalid" : "authenticating", user,
-		    s->s_peer, s->s_peer_port);
-		s->s_dropped = 1;
-		s->s_state = SESSION_DEAD;
-	}
+	return;
+fail:
+	/* As sshd: every failure counts but a first "none". */
+	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
+		s->s_failures++;
+	if (s->s_failures < cf->c_max_auth_tries)
+		ssh_message_reply_default(msg);
+	else
+		session_auth_too_many(s, user);
 }
 #pragma GCC diagnostic pop
 
@@ -763,6 +905,7 @@ session_free(struct session *s)
 	free(s->s_chans);
 	free(s->s_user);
 	free(s->s_authuser);
+	free(s->s_home);
 	free(s->s_key_src);
 	free(s);
 }

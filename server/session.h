@@ -41,10 +41,13 @@ struct session {
 	enum session_state	 s_state;
 	int			 s_in_pump;
 	int			 s_failures;	/* failed auth attempts */
-	int			 s_invalid_logged;
+	int			 s_attempts;	/* auth requests, as sshd's */
+	int			 s_invalid_logged;	/* no files for s_authuser */
 	int			 s_dropped;	/* we ended it, and said why */
+	char			*s_authuser;	/* the one user name tried */
+	char			*s_home;	/* its home, if a pattern needs it */
+	int			 s_root_login;	/* enum config_root, for it */
 	int			 s_startup;	/* counted in MaxStartups */
-	char			*s_authuser;	/* last user name tried */
 	char			 s_peer[ADDR_STRLEN];
 	int			 s_peer_port;
 	char			 s_local[ADDR_STRLEN];

@@ -21,7 +21,8 @@ for a in "$@"; do [ "$a" = --smoke ] && smoke=1; done
 
 if [ -z "${JUMPGATE:-}" ] || [ -z "${JGBENCH:-}" ]; then
 	build=${JG_BENCH_BUILD:-$top/build-bench}
-	[ -d "$build" ] || meson setup "$build" "$top" >/dev/null
+	. "$top/packaging/build-lib.sh"
+	(cd "$top" && build_setup "$build" -Dtests=enabled)
 	ninja -C "$build" server/jumpgate tests/bench/jgbench
 	JUMPGATE=${JUMPGATE:-$build/server/jumpgate}
 	JGBENCH=${JGBENCH:-$build/tests/bench/jgbench}

@@ -535,6 +535,29 @@ test_user_known(void **state)
 	tu_rmtree(dir);
 }
 
+/* Which patterns need the account (and so a blocking getpwnam_r). */
+static void
+test_need_home(void **state)
+{
+	char *abs[] = { "/etc/jumpgate/keys/%u", "none" };
+	char *home[] = { "/etc/jumpgate/keys/%u", "%h/.ssh/authorized_keys" };
+	char *rel[] = { ".ssh/authorized_keys" };
+	char *none[] = { "none" };
+	char *mid[] = { "/srv/%u/%h" };
+	char *h;
+
+	assert_int_equal(authkeys_need_home(abs, 2), 0);
+	assert_int_equal(authkeys_need_home(home, 2), 1);
+	assert_int_equal(authkeys_need_home(rel, 1), 1);
+	assert_int_equal(authkeys_need_home(none, 1), 0);
+	assert_int_equal(authkeys_need_home(mid, 1), 1);
+	/* No pattern needs it: no lookup, even for an existing account. */
+	assert_null(authkeys_user_home(abs, 2, "root"));
+	assert_non_null(h = authkeys_user_home(home, 2, "root"));
+	free(h);
+	assert_null(authkeys_user_home(home, 2, "no-such-user-jgtest"));
+}
+
 int
 main(void)
 {
@@ -556,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_expand_too_long),
 		cmocka_unit_test(test_user_known),
+		cmocka_unit_test(test_need_home),
 	};
 
 	use_tz("UTC");

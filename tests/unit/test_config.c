@@ -37,6 +37,10 @@
 	"pidfile /run/jumpgate.pid\n" \
 	"logingracetime 120\n" \
 	"maxauthtries 6\n" \
+	"permitrootlogin without-password\n" \
+	"banner none\n" \
+	"authenticationmethods any\n" \
+	"permitlisten any\n" \
 	"maxstartups 10:30:100\n" \
 	"persourcemaxstartups none\n" \
 	"persourcenetblocksize 32:128\n" \
@@ -442,7 +446,7 @@ static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"PermitListen", "Include", "AllowUsers", "DenyUsers",
+		"Include", "AllowUsers", "DenyUsers",
 		"AllowGroups", "DenyGroups", "AuthorizedKeysCommand",
 		"TrustedUserCAKeys", "RequiredRSASize",
 	};
@@ -467,11 +471,8 @@ test_restrictions_refused(void **state)
 static void
 test_restrictions_by_value(void **state)
 {
-	check_error("PermitRootLogin no\n", "test.conf:1: Unsupported option "
-	    "PermitRootLogin no: jumpgate does not enforce it yet");
-	check_error("PermitRootLogin forced-commands-only\n",
-	    "test.conf:1: Unsupported option PermitRootLogin "
-	    "forced-commands-only: jumpgate does not enforce it yet");
+	check_ok("PermitRootLogin no\n");
+	check_ok("PermitRootLogin forced-commands-only\n");
 	check_ok("PermitRootLogin prohibit-password\n");
 	check_ok("PermitRootLogin without-password\n");
 	check_ok("PermitRootLogin yes\n");
@@ -484,7 +485,8 @@ test_restrictions_by_value(void **state)
 	check_ok("RevokedKeys none\n");
 	check_error("AuthenticationMethods publickey,password\n",
 	    "test.conf:1: Unsupported option AuthenticationMethods "
-	    "publickey,password: jumpgate does not enforce it yet");
+	    "publickey,password: jumpgate offers one publickey authentication "
+	    "only");
 	check_ok("AuthenticationMethods any\n");
 	check_error("PubkeyAuthOptions verify-required\n", "test.conf:1: "
 	    "Unsupported option PubkeyAuthOptions verify-required: jumpgate "
@@ -505,7 +507,7 @@ test_ignored_keywords(void **state)
 		"X11UseLocalhost yes", "PrintMotd no", "PrintLastLog yes",
 		"Subsystem sftp /usr/lib/openssh/sftp-server",
 		"MaxSessions 10", "AcceptEnv LANG LC_*", "PermitTTY yes",
-		"PermitUserRC no", "UseDNS no", "Banner none",
+		"PermitUserRC no", "UseDNS no",
 		"ClientAliveInterval 300", "ClientAliveCountMax 3",
 		"TCPKeepAlive yes", "Compression no", "HostbasedAuthentication no",
 		"IgnoreRhosts yes", "PermitEmptyPasswords no", "StrictModes yes",
@@ -781,6 +783,10 @@ test_dump_configured(void **state)
 	    "pidfile none\n"
 	    "logingracetime 3600\n"
 	    "maxauthtries 3\n"
+	    "permitrootlogin without-password\n"
+	    "banner none\n"
+	    "authenticationmethods any\n"
+	    "permitlisten any\n"
 	    "maxstartups 10:30:50\n"
 	    "persourcemaxstartups 3\n"
 	    "persourcenetblocksize 24:56\n"
@@ -1142,8 +1148,8 @@ test_match_not_allowed(void **state)
 		"AuthorizedKeysFile /k/%u", "LogLevel DEBUG", "PidFile /p",
 		"LoginGraceTime 1", "MaxAuthTries 1", "MaxStartups 1",
 		"StateDirectory /s", "Workers 1", "JumpgateDemo no",
-		"UsePAM yes", "Ciphers aes128-ctr", "PermitRootLogin yes",
-		"AllowUsers alice", "PermitListen any", "Include /x",
+		"UsePAM yes", "Ciphers aes128-ctr",
+		"AllowUsers alice", "Include /x",
 		"PubkeyAuthentication yes",
 	};
 	char text[256], want[256], kw[64];
@@ -1165,7 +1171,9 @@ test_match_not_allowed(void **state)
 	/* sshd allows these in Match; they stay harmless here. */
 	check_ok("Match User alice\nX11Forwarding no\nAllowAgentForwarding no\n"
 	    "PasswordAuthentication no\nPermitTTY no\nBanner none\n"
-	    "ClientAliveInterval 10\nGatewayPorts no\nPermitTunnel no\n");
+	    "ClientAliveInterval 10\nGatewayPorts no\nPermitTunnel no\n"
+	    "PermitRootLogin no\nPermitListen none\n"
+	    "AuthenticationMethods publickey\n");
 	/* A Match inside a block starts the next block. */
 	check_ok("Match User a\nMatch User b\nPermitOpen any\n");
 }
@@ -1263,6 +1271,93 @@ test_dump_conn(void **state)
 	config_free(&cf);
 }
 
+/* Banner, PermitRootLogin, AuthenticationMethods, PermitListen (login.c). */
+static void
+test_login_keywords(void **state)
+{
+	static const char *const lines =
+	    "permitrootlogin without-password\n"
+	    "banner none\n"
+	    "authenticationmethods any\n"
+	    "permitlisten any\n";
+	struct config cf;
+	char err[CONFIG_ERR_MAX], *text;
+
+	check_ok("AuthenticationMethods publickey\n");
+	check_ok("AuthenticationMethods publickey publickey\n");
+	check_error("AuthenticationMethods password\n", "test.conf:1: "
+	    "Unsupported option AuthenticationMethods password: jumpgate "
+	    "offers one publickey authentication only");
+	check_error("AuthenticationMethods publickey,publickey\n",
+	    "test.conf:1: Unsupported option AuthenticationMethods "
+	    "publickey,publickey: jumpgate offers one publickey "
+	    "authentication only");
+	check_error("Port 22\nAuthenticationMethods publickey "
+	    "keyboard-interactive:pam\n", "test.conf:2: Unsupported option "
+	    "AuthenticationMethods keyboard-interactive:pam: jumpgate offers "
+	    "one publickey authentication only");
+	check_error("AuthenticationMethods publickey,frob\n", "test.conf:1: "
+	    "invalid AuthenticationMethods method list.");
+	check_error("AuthenticationMethods any publickey\n", "test.conf:1: "
+	    "\"any\" must appear alone in AuthenticationMethods");
+	check_error("PermitRootLogin maybe\n", "test.conf:1: PermitRootLogin: "
+	    "unsupported option \"maybe\".");
+	check_error("Banner\n", "test.conf:1: Banner: missing argument");
+	check_error("Banner /a /b\n",
+	    "test.conf:1: Banner: extra arguments at end of line");
+	check_ok("PermitListen 8080 localhost:80 [::1]:* *:443\n");
+	check_ok("PermitListen none\n");
+	check_error("PermitListen localhost\n",
+	    "test.conf:1: PermitListen bad port number");
+	check_error("PermitListen 0\n",
+	    "test.conf:1: PermitListen bad port number");
+	check_error("PermitListen :80\n",
+	    "test.conf:1: PermitListen missing host");
+
+	config_init(&cf);
+	assert_int_equal(load(&cf,
+	    "PermitRootLogin prohibit-password\n"
+	    "Banner /etc/issue.net\n"
+	    "PermitListen 8080 host:80\n"
+	    "Match User root\n"
+	    "PermitRootLogin no\n"
+	    "Banner none\n"
+	    "AuthenticationMethods publickey\n"
+	    "Match All\n"
+	    "PermitRootLogin yes\n"
+	    "PermitListen none\n", err), 0);
+	config_finalize(&cf);
+	text = dump(&cf);
+	assert_non_null(strstr(text, "maxauthtries 6\n"
+	    "permitrootlogin without-password\n"
+	    "banner /etc/issue.net\n"
+	    "authenticationmethods any\n"
+	    "permitlisten 8080 host:80\n"));
+	free(text);
+	/* The first block that sets one wins, as in sshd. */
+	text = dump_conn(&cf, "user=root,addr=192.0.2.1");
+	assert_non_null(strstr(text, "permitrootlogin no\n"
+	    "banner none\n"
+	    "authenticationmethods publickey\n"
+	    "permitlisten none\n"));
+	free(text);
+	text = dump_conn(&cf, "user=alice,addr=192.0.2.1");
+	assert_non_null(strstr(text, "permitrootlogin yes\n"
+	    "banner /etc/issue.net\n"
+	    "authenticationmethods any\n"
+	    "permitlisten none\n"));
+	free(text);
+	config_free(&cf);
+
+	/* Defaults. */
+	config_init(&cf);
+	config_finalize(&cf);
+	text = dump(&cf);
+	assert_non_null(strstr(text, lines));
+	free(text);
+	config_free(&cf);
+}
+
 static void
 test_free_twice(void **state)
 {
@@ -1311,6 +1406,7 @@ main(void)
 		cmocka_unit_test(test_match_blocks),
 		cmocka_unit_test(test_match_not_allowed),
 		cmocka_unit_test(test_dump_conn),
+		cmocka_unit_test(test_login_keywords),
 		cmocka_unit_test(test_free_twice),
 	};
 
