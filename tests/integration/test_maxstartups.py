@@ -18,7 +18,7 @@ greets it with its banner, or drops it with "Exceeded MaxStartups\\r\\n"):
     after 00:00:SS, 2 connections dropped" is logged.
   * `MaxStartups 2:30:10` with Workers 2, clients held until 10 are
     greeted: nothing is dropped below 2, something is dropped between 2
-    and 9 (random early drop; all-accept has odds of about 6 in 10,000),
+    and 9 (random early drop; all-accept has odds under 2 in 10,000),
     each drop line's #N is the number held at that moment, and with 10
     held every client is dropped ("#10").
   * `MaxStartups 3`: an authenticated session does not count: with two
