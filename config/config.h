@@ -61,6 +61,18 @@ struct config_match {
 	struct policy_settings	 cm_policy;
 };
 
+/* One ChannelTimeout "type=interval" pair. */
+struct config_chan_timeout {
+	char		*ct_type;	/* the pattern, NUL, the interval text */
+	int		 ct_secs;	/* 0: never */
+};
+
+/* Compression: what libssh offers the client. */
+enum config_compression {
+	CONFIG_COMP_NO = 0,
+	CONFIG_COMP_YES,	/* zlib@openssh.com, after auth (sshd's) */
+};
+
 struct config {
 	int			 c_ports[CONFIG_MAX_PORTS];
 	int			 c_nports;
@@ -80,6 +92,16 @@ struct config {
 	int			 c_workers;	/* 0 = one per core */
 	int			 c_demo;	/* JumpgateDemo: make a demo key */
 	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */
+	int			 c_alive_interval;	/* seconds, 0 = off */
+	int			 c_alive_count_max;	/* 0 = never drop */
+	int			 c_tcp_keepalive;	/* SO_KEEPALIVE */
+	int			 c_compression;	/* enum config_compression */
+	long long		 c_rekey_limit;	/* bytes, 0 = cipher's */
+	int			 c_rekey_interval;	/* seconds, 0 = none */
+	struct config_chan_timeout *c_chan_timeouts;
+	int			 c_nchan_timeouts;	/* -1 unset */
+	int			 c_unused_timeout;	/* seconds, 0 = none */
+	int			 c_connect_timeout;	/* seconds, 0 = kernel */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_match	*c_matches;
 	int			 c_nmatches;
@@ -114,6 +136,9 @@ void	config_finalize(struct config *cf);
 
 /* An algorithm list in force: the configured one, else the default. */
 const char *config_algos(const struct config *cf, enum algos_kind kind);
+
+/* ChannelTimeout for a channel type: the first matching pair, else 0. */
+int	config_channel_timeout(const struct config *cf, const char *type);
 
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
