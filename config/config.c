@@ -27,7 +27,6 @@
 #include "algos.h"
 #include "config.h"
 #include "log.h"
-#include "pattern.h"
 #include "str.h"
 
 enum config_kind {
@@ -45,14 +44,8 @@ enum config_kind {
 	CK_WORKERS,
 	CK_DEMO,
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
-	CK_ALIVE_INTERVAL,
-	CK_ALIVE_COUNT,
-	CK_TCP_KEEPALIVE,
-	CK_COMPRESSION,
-	CK_REKEY,
-	CK_CHAN_TIMEOUT,
-	CK_UNUSED_TIMEOUT,
-	CK_CONNECT_TIMEOUT,
+	CK_LIVENESS,	/* keepalives, timeouts, transport: liveness.c */
+	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_MATCH,
 	CK_IGNORE,	/* harmless whatever its value */
@@ -98,15 +91,15 @@ static const struct config_keyword config_keywords[] = {
 	{ "PermitDestination", CK_POLICY, NULL },	/* jumpgate's own */
 	{ "DenyDestination", CK_POLICY, NULL },		/* jumpgate's own */
 	{ "DenySpecialDestinations", CK_POLICY, NULL },	/* jumpgate's own */
-	{ "ClientAliveInterval", CK_ALIVE_INTERVAL, NULL },
-	{ "ClientAliveCountMax", CK_ALIVE_COUNT, NULL },
-	{ "TCPKeepAlive", CK_TCP_KEEPALIVE, NULL },
-	{ "KeepAlive", CK_TCP_KEEPALIVE, NULL },	/* sshd's old alias */
-	{ "Compression", CK_COMPRESSION, NULL },
-	{ "RekeyLimit", CK_REKEY, NULL },
-	{ "ChannelTimeout", CK_CHAN_TIMEOUT, NULL },
-	{ "UnusedConnectionTimeout", CK_UNUSED_TIMEOUT, NULL },
-	{ "ConnectTimeout", CK_CONNECT_TIMEOUT, NULL },	/* jumpgate's own */
+	{ "ClientAliveInterval", CK_LIVENESS_M, NULL },
+	{ "ClientAliveCountMax", CK_LIVENESS_M, NULL },
+	{ "TCPKeepAlive", CK_LIVENESS, NULL },
+	{ "KeepAlive", CK_LIVENESS, NULL },	/* sshd's old alias */
+	{ "Compression", CK_LIVENESS, NULL },
+	{ "RekeyLimit", CK_LIVENESS_M, NULL },
+	{ "ChannelTimeout", CK_LIVENESS_M, NULL },
+	{ "UnusedConnectionTimeout", CK_LIVENESS_M, NULL },
+	{ "ConnectTimeout", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
 
 	/*
@@ -209,13 +202,7 @@ static const struct config_keyword *config_lookup(const char *);
 static int	config_harmless(const struct config_keyword *, char **, int);
 static int	config_one_arg(struct config_ctx *, char **, int);
 static char	*config_abspath(const char *);
-static int	config_convtime(const char *);
 static int	config_maxstartups(const char *, int *);
-static int	config_size(const char *, long long *);
-static int	config_chan_timeouts(struct config *, struct config_ctx *,
-		    char **, int);
-static int	config_apply_liveness(struct config *, struct config_ctx *,
-		    const struct config_keyword *, char **, int);
 static int	config_check_akfile(struct config_ctx *, const char *);
 static int	config_apply(struct config *, struct config_ctx *,
 		    const struct config_keyword *, char **, int);
@@ -429,7 +416,7 @@ config_abspath(const char *path)
  * or w (none means seconds, and seconds may appear only once).  Returns
  * the total in seconds, or -1.
  */
-static int
+int
 config_convtime(const char *s)
 {
 	long long total = 0, val, mult;
@@ -499,191 +486,6 @@ config_maxstartups(const char *s, int *full)
 	return 0;
 }
 
-/*
- * RekeyLimit's size: a number with an optional K, M, G or T suffix
- * (powers of 1024, as sshd's scan_scaled).  0 or -1.
- */
-static int
-config_size(const char *s, long long *out)
-{
-	long long v = 0, mult = 1;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		v = v * 10 + (*p - '0');
-		if (v > (1LL << 50))
-			return -1;
-	}
-	switch (*p) {
-	case '\0':			break;
-	case 'k': case 'K':	mult = 1LL << 10; p++; break;
-	case 'm': case 'M':	mult = 1LL << 20; p++; break;
-	case 'g': case 'G':	mult = 1LL << 30; p++; break;
-	case 't': case 'T':	mult = 1LL << 40; p++; break;
-	default:		return -1;
-	}
-	if (*p != '\0' || v > (1LL << 62) / mult)
-		return -1;
-	*out = v * mult;
-	return 0;
-}
-
-/*
- * ChannelTimeout "type=interval ..." or "none" alone.  sshd's "global"
- * (all channels taken together) is refused: jumpgate times channels out
- * one by one only.
- */
-static int
-config_chan_timeouts(struct config *cf, struct config_ctx *cx, char **av,
-    int ac)
-{
-	struct config_chan_timeout *ct;
-	const char *kw = cx->cx_keyword;
-	char *eq;
-	int i, secs;
-
-	if (strcasecmp(av[0], "none") == 0 && ac > 1)
-		return config_fail(cx, "%s: \"none\" argument must appear "
-		    "alone", kw);
-	ct = xcalloc((size_t)ac, sizeof(*ct));
-	for (i = 0; i < ac; i++) {
-		if (ac == 1 && strcasecmp(av[0], "none") == 0) {
-			ac = 0;
-			break;
-		}
-		if ((eq = strchr(av[i], '=')) == NULL || eq == av[i] ||
-		    (secs = config_convtime(eq + 1)) == -1) {
-			config_fail(cx, "%s: invalid channel timeout %s", kw,
-			    av[i]);
-			goto fail;
-		}
-		if ((size_t)(eq - av[i]) == strlen("global") &&
-		    strncmp(av[i], "global", strlen("global")) == 0 &&
-		    secs != 0) {
-			config_fail(cx, "Unsupported option %s %s: jumpgate "
-			    "does not enforce it yet", kw, av[i]);
-			goto fail;
-		}
-		ct[i].ct_type = xstrdup(av[i]);
-		ct[i].ct_type[eq - av[i]] = '\0';
-		ct[i].ct_secs = secs;
-	}
-	if (cf->c_nchan_timeouts != -1) {
-		for (i = 0; i < ac; i++)
-			free(ct[i].ct_type);
-		free(ct);
-		return 0;
-	}
-	cf->c_chan_timeouts = ct;
-	cf->c_nchan_timeouts = ac;
-	return 0;
-fail:
-	while (--i >= 0)
-		free(ct[i].ct_type);
-	free(ct);
-	return -1;
-}
-
-int
-config_channel_timeout(const struct config *cf, const char *type)
-{
-	int i;
-
-	for (i = 0; i < cf->c_nchan_timeouts; i++)
-		if (pattern_match(cf->c_chan_timeouts[i].ct_type, type, 0))
-			return cf->c_chan_timeouts[i].ct_secs;
-	return 0;
-}
-
-/*
- * Keepalives, timeouts and transport settings.  The first value wins;
- * "none" means 0 where sshd takes it.
- */
-static int
-config_apply_liveness(struct config *cf, struct config_ctx *cx,
-    const struct config_keyword *ck, char **av, int ac)
-{
-	const char *kw = cx->cx_keyword;
-	long long size;
-	long v;
-	int n, *ip = NULL;
-
-	if (ck->ck_kind == CK_CHAN_TIMEOUT)
-		return config_chan_timeouts(cf, cx, av, ac);
-	if (ck->ck_kind == CK_REKEY) {
-		if (ac > 2)
-			return config_fail(cx, "%s: extra arguments at end of "
-			    "line", kw);
-		if (strcmp(av[0], "default") == 0)
-			size = 0;
-		else if (config_size(av[0], &size) == -1)
-			return config_fail(cx, "Bad %s number '%s'", kw, av[0]);
-		else if (size != 0 && size < 16)
-			return config_fail(cx, "%s too small", kw);
-		n = 0;
-		/* libssh keeps the interval in milliseconds, in 32 bits. */
-		if (ac == 2 && strcmp(av[1], "none") != 0 &&
-		    strcmp(av[1], "default") != 0 &&
-		    ((n = config_convtime(av[1])) == -1 ||
-		    n > (int)(UINT32_MAX / 1000)))
-			return config_fail(cx, "%s: invalid time value \"%s\"",
-			    kw, av[1]);
-		if (cf->c_rekey_limit == -1) {
-			cf->c_rekey_limit = size;
-			cf->c_rekey_interval = n;
-		}
-		return 0;
-	}
-	if (config_one_arg(cx, av, ac) == -1)
-		return -1;
-	switch (ck->ck_kind) {
-	case CK_ALIVE_COUNT:
-		if (str_to_long(av[0], 0, INT_MAX, &v) == -1)
-			return config_fail(cx, "%s: bad number \"%s\"", kw,
-			    av[0]);
-		if (cf->c_alive_count_max == -1)
-			cf->c_alive_count_max = (int)v;
-		return 0;
-	case CK_TCP_KEEPALIVE:
-		if ((n = config_yesno(av[0])) == -1)
-			return config_fail(cx, "%s: unsupported option \"%s\" "
-			    "(yes or no)", kw, av[0]);
-		if (cf->c_tcp_keepalive == -1)
-			cf->c_tcp_keepalive = n;
-		return 0;
-	case CK_COMPRESSION:
-		if (strcasecmp(av[0], "delayed") == 0)
-			n = CONFIG_COMP_YES;
-		else if ((n = config_yesno(av[0])) == -1)
-			return config_fail(cx, "%s: unsupported option \"%s\" "
-			    "(yes, delayed or no)", kw, av[0]);
-		if (cf->c_compression == -1)
-			cf->c_compression = n;
-		return 0;
-	case CK_ALIVE_INTERVAL:
-		ip = &cf->c_alive_interval;
-		break;
-	case CK_UNUSED_TIMEOUT:
-		ip = &cf->c_unused_timeout;
-		break;
-	case CK_CONNECT_TIMEOUT:
-		ip = &cf->c_connect_timeout;
-		break;
-	default:
-		return 0;
-	}
-	if (ck->ck_kind != CK_ALIVE_INTERVAL && strcasecmp(av[0], "none") == 0)
-		n = 0;
-	else if ((n = config_convtime(av[0])) == -1)
-		return config_fail(cx, "%s: invalid time value \"%s\"", kw,
-		    av[0]);
-	if (*ip == -1)
-		*ip = n;
-	return 0;
-}
-
 /* Checks an AuthorizedKeysFile pattern for what authkeys can expand. */
 static int
 config_check_akfile(struct config_ctx *cx, const char *arg)
@@ -714,9 +516,6 @@ config_apply(struct config *cf, struct config_ctx *cx,
 	/* Every keyword handled here needs a value, most exactly one. */
 	if (ac == 0)
 		return config_fail(cx, "%s: missing argument", kw);
-	if (ck->ck_kind >= CK_ALIVE_INTERVAL &&
-	    ck->ck_kind <= CK_CONNECT_TIMEOUT)
-		return config_apply_liveness(cf, cx, ck, av, ac);
 	if (ck->ck_kind != CK_AKFILE && config_one_arg(cx, av, ac) == -1)
 		return -1;
 
@@ -897,10 +696,7 @@ config_parse(struct config *cf, const char *line, const char *name,
 	 * whole daemon only, and a per-user value it ignored would be a
 	 * limit the operator believes in.
 	 */
-	if (*inmatch && (ck->ck_kind == CK_ALIVE_INTERVAL ||
-	    ck->ck_kind == CK_ALIVE_COUNT || ck->ck_kind == CK_REKEY ||
-	    ck->ck_kind == CK_CHAN_TIMEOUT ||
-	    ck->ck_kind == CK_UNUSED_TIMEOUT)) {
+	if (*inmatch && ck->ck_kind == CK_LIVENESS_M) {
 		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
 		    "applies it to every connection only", kw);
 		goto done;
@@ -934,6 +730,12 @@ config_parse(struct config *cf, const char *line, const char *name,
 		    &cf->c_policy;
 		if (config_policy_parse(ps, kw, av, ac, config_intern(cf, name,
 		    -1), lineno, config_intern(cf, name, lineno), err,
+		    errlen) == -1)
+			goto done;
+		break;
+	case CK_LIVENESS:
+	case CK_LIVENESS_M:
+		if (config_liveness_parse(cf, kw, av, ac, name, lineno, err,
 		    errlen) == -1)
 			goto done;
 		break;

@@ -201,5 +201,11 @@ void	config_policy_dump(const struct policy_settings *ps, int fd);
 int	config_match_parse(struct config *cf, char **av, int ac,
 	    const char *file, int line, char *err, size_t errlen);
 void	config_match_free(struct config_match *cm);
+/* sshd's time format ("1h30m", bare seconds): seconds, or -1. */
+int	config_convtime(const char *s);
+/* ClientAlive*, TCPKeepAlive, Compression, RekeyLimit, the timeouts. */
+int	config_liveness_parse(struct config *cf, const char *keyword,
+	    char **av, int ac, const char *file, int line, char *err,
+	    size_t errlen);
 
 #endif

@@ -315,7 +315,7 @@ channel_connect_next(struct channel *ch)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/* Unlike sshd: a dead target host must not hold an fd. */
-		if (s->s_worker->w_config->c_tcp_keepalive)
+		if (cf->c_tcp_keepalive)
 			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
 			    sizeof(one));
 		/* Success now is reported as writability too: one path. */

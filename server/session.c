@@ -55,7 +55,7 @@ static void	session_on_write(evutil_socket_t, short, void *);
 static void	session_on_post(evutil_socket_t, short, void *);
 static void	session_on_grace(evutil_socket_t, short, void *);
 static void	session_free(struct session *);
-static void	session_set_transport(struct session *, int);
+static void	session_set_transport(struct session *);
 
 void
 session_remote_id(struct session *s, char *buf, size_t len)
@@ -121,7 +121,7 @@ session_accept(struct worker *w, int fd)
 	}
 	ssh_set_auth_methods(s->s_ssh, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_set_counters(s->s_ssh, &s->s_sockcount, &s->s_rawcount);
-	session_set_transport(s, fd);
+	session_set_transport(s);
 
 	if ((s->s_fd = dup(fd)) == -1) {
 		log_error("%s: session %lu: dup: %s", __func__, s->s_id,
@@ -157,7 +157,7 @@ fail:
  * copied the bind's options in, and the key exchange has not started.
  */
 static void
-session_set_transport(struct session *s, int fd)
+session_set_transport(struct session *s)
 {
 	const struct config *cf = s->s_worker->w_config;
 	uint64_t data = (uint64_t)cf->c_rekey_limit;
@@ -177,7 +177,7 @@ session_set_transport(struct session *s, int fd)
 	    &data) < 0) ||
 	    (secs != 0 && ssh_options_set(s->s_ssh, SSH_OPTIONS_REKEY_TIME,
 	    &secs) < 0))
-		log_fatal("%s: session %lu: fd %d: %s", __func__, s->s_id, fd,
+		log_fatal("%s: session %lu: %s", __func__, s->s_id,
 		    ssh_get_error(s->s_ssh));
 }
 
