@@ -11,7 +11,8 @@
  *
  * This file reads lines and keeps the settings that are not per
  * connection.  The forwarding policy directives are parsed in dest.c,
- * Match lines and what they select in match.c.
+ * Match lines and what they select in match.c, keepalives, timeouts and
+ * transport settings in liveness.c.
  */
 #include <errno.h>
 #include <limits.h>
