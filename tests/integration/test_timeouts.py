@@ -146,7 +146,7 @@ def t_alive_unresponsive(c):
 
 
 def t_alive_ssh_stays(c):
-    d = daemon(c, 'alive2', 'ClientAliveInterval 1\nClientAliveCountMax 1')
+    d = daemon(c, 'alive2', 'ClientAliveInterval 1\nClientAliveCountMax 3')
     m = d.mark()
     p = J.SshForward(c.env, c.key, d, [], name='ssh-alive')
     try:
