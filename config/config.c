@@ -11,7 +11,8 @@
  *
  * This file reads lines and keeps the settings that are not per
  * connection.  The forwarding policy directives are parsed in dest.c,
- * Match lines and what they select in match.c.
+ * Match lines and what they select in match.c, keepalives, timeouts and
+ * transport settings in liveness.c.
  */
 #include <sys/socket.h>
 
@@ -51,6 +52,8 @@ enum config_kind {
 	CK_ADDRFAMILY,
 	CK_RESOLVCONF,
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
+	CK_LIVENESS,	/* keepalives, timeouts, transport: liveness.c */
+	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
@@ -105,6 +108,15 @@ static const struct config_keyword config_keywords[] = {
 	{ "PermitDestination", CK_POLICY, NULL },	/* jumpgate's own */
 	{ "DenyDestination", CK_POLICY, NULL },		/* jumpgate's own */
 	{ "DenySpecialDestinations", CK_POLICY, NULL },	/* jumpgate's own */
+	{ "ClientAliveInterval", CK_LIVENESS_M, NULL },
+	{ "ClientAliveCountMax", CK_LIVENESS_M, NULL },
+	{ "TCPKeepAlive", CK_LIVENESS, NULL },
+	{ "KeepAlive", CK_LIVENESS, NULL },	/* sshd's old alias */
+	{ "Compression", CK_LIVENESS, NULL },
+	{ "RekeyLimit", CK_LIVENESS_M, NULL },
+	{ "ChannelTimeout", CK_LIVENESS_M, NULL },
+	{ "UnusedConnectionTimeout", CK_LIVENESS_M, NULL },
+	{ "ConnectTimeout", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
 	{ "Banner", CK_LOGIN, NULL },
 	{ "PermitRootLogin", CK_LOGIN, NULL },
@@ -156,9 +168,8 @@ static const struct config_keyword config_keywords[] = {
 	IGNM("PAMServiceName"), IGNM("PasswordAuthentication"),
 	IGNM("PermitEmptyPasswords"), IGNM("SKeyAuthentication"),
 	/* transport tuning and liveness: */
-	IGNM("CASignatureAlgorithms"), IGNM("IPQoS"), IGNM("RekeyLimit"), IGNM("ChannelTimeout"), IGNM("ClientAliveCountMax"),
-	IGNM("ClientAliveInterval"), IGNM("LogVerbose"), IGNM("RDomain"),
-	IGNM("UnusedConnectionTimeout"),
+	IGNM("CASignatureAlgorithms"), IGNM("IPQoS"), IGNM("LogVerbose"),
+	IGNM("RDomain"),
 	/* deprecated in sshd: */
 	IGNM("AuthorizedKeysFile2"), IGNM("RhostsRSAAuthentication"),
 	IGNM("RSAAuthentication"),
@@ -172,14 +183,12 @@ static const struct config_keyword config_keywords[] = {
 	IGN("IgnoreUserKnownHosts"), IGN("KerberosGetAFSToken"),
 	IGN("KerberosOrLocalPasswd"), IGN("KerberosTicketCleanup"),
 	IGN("UsePAM"),
-	IGN("Compression"), IGN("FingerprintHash"),
+	IGN("FingerprintHash"),
 	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("ModuliFile"),
 	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
-	IGN("KeepAlive"),
 	/* It only exempts from PerSourcePenalties, which must be "no". */
 	IGN("PerSourcePenaltyExemptList"), IGN("SshdAuthPath"),
-	IGN("SshdSessionPath"), IGN("StrictModes"), IGN("TCPKeepAlive"),
-	IGN("UseDNS"),
+	IGN("SshdSessionPath"), IGN("StrictModes"), IGN("UseDNS"),
 	IGN("AFSTokenPassing"), IGN("CheckMail"), IGN("KerberosTgtPassing"),
 	IGN("KeyRegenerationInterval"), IGN("PAMAuthenticationViaKbdInt"),
 	IGN("Protocol"), IGN("ReverseMappingCheck"),
@@ -208,7 +217,6 @@ static void	config_argv_free(char **, int);
 static const struct config_keyword *config_lookup(const char *);
 static int	config_harmless(const struct config_keyword *, char **, int);
 static int	config_one_arg(struct config_ctx *, char **, int);
-static int	config_convtime(const char *);
 static int	config_maxstartups(const char *, int *, int *, int *);
 static int	config_netblock(const char *, int *, int *);
 static int	config_check_akfile(struct config_ctx *, const char *);
@@ -253,6 +261,15 @@ config_init(struct config *cf)
 	cf->c_workers = -1;
 	cf->c_demo = -1;
 	cf->c_address_family = -1;
+	cf->c_alive_interval = -1;
+	cf->c_alive_count_max = -1;
+	cf->c_tcp_keepalive = -1;
+	cf->c_compression = -1;
+	cf->c_rekey_limit = -1;
+	cf->c_rekey_interval = -1;
+	cf->c_nchan_timeouts = -1;
+	cf->c_unused_timeout = -1;
+	cf->c_connect_timeout = -1;
 	config_policy_init(&cf->c_policy);
 	config_login_init(&cf->c_login);
 	memset(config_noted, 0, sizeof(config_noted));
@@ -423,7 +440,7 @@ config_abspath(const char *path)
  * or w (none means seconds, and seconds may appear only once).  Returns
  * the total in seconds, or -1.
  */
-static int
+int
 config_convtime(const char *s)
 {
 	long long total = 0, val, mult;
@@ -779,6 +796,16 @@ config_parse(struct config *cf, const char *line, const char *name,
 		config_fail(&cx, "Bad configuration option: %s", kw);
 		goto done;
 	}
+	/*
+	 * sshd allows these in Match too; jumpgate applies them to the
+	 * whole daemon only, and a per-user value it ignored would be a
+	 * limit the operator believes in.
+	 */
+	if (*inmatch && ck->ck_kind == CK_LIVENESS_M) {
+		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
+		    "applies it to every connection only", kw);
+		goto done;
+	}
 	/* sshd's words; checked before anything else about the line. */
 	if (*inmatch && ck->ck_kind != CK_POLICY && ck->ck_kind != CK_MATCH &&
 	    ck->ck_kind != CK_IGNORE_M && ck->ck_kind != CK_LOGIN) {
@@ -818,6 +845,12 @@ config_parse(struct config *cf, const char *line, const char *name,
 			config_fail(&cx, "%s", msg);
 			goto done;
 		}
+		break;
+	case CK_LIVENESS:
+	case CK_LIVENESS_M:
+		if (config_liveness_parse(cf, kw, av, ac, name, lineno, err,
+		    errlen) == -1)
+			goto done;
 		break;
 	case CK_REFUSE:
 		config_fail(&cx, "Unsupported option %s: jumpgate does not "
@@ -997,6 +1030,25 @@ config_finalize(struct config *cf)
 		cf->c_demo = 0;
 	if (cf->c_resolv_conf == NULL)
 		cf->c_resolv_conf = xstrdup(CONFIG_DEFAULT_RESOLV_CONF);
+	if (cf->c_alive_interval == -1)
+		cf->c_alive_interval = 0;
+	if (cf->c_alive_count_max == -1)
+		cf->c_alive_count_max = 3;
+	if (cf->c_tcp_keepalive == -1)
+		cf->c_tcp_keepalive = 1;
+	if (cf->c_compression == -1)
+		cf->c_compression = CONFIG_COMP_YES;
+	if (cf->c_rekey_limit == -1) {
+		cf->c_rekey_limit = 0;
+		cf->c_rekey_interval = 0;
+	}
+	if (cf->c_nchan_timeouts == -1)
+		cf->c_nchan_timeouts = 0;
+	if (cf->c_unused_timeout == -1)
+		cf->c_unused_timeout = 0;
+	/* Three SYN retransmissions (1, 3, 7 s): see README. */
+	if (cf->c_connect_timeout == -1)
+		cf->c_connect_timeout = 10;
 }
 
 void
@@ -1016,6 +1068,11 @@ config_free(struct config *cf)
 		free(cf->c_algos[i]);
 		cf->c_algos[i] = NULL;
 	}
+	for (i = 0; i < cf->c_nchan_timeouts; i++)
+		free(cf->c_chan_timeouts[i].ct_type);
+	free(cf->c_chan_timeouts);
+	cf->c_chan_timeouts = NULL;
+	cf->c_nchan_timeouts = -1;
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = NULL;
 	config_policy_free(&cf->c_policy);

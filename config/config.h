@@ -84,6 +84,18 @@ struct config_match {
 	struct config_login	 cm_login;
 };
 
+/* One ChannelTimeout "type=interval" pair. */
+struct config_chan_timeout {
+	char		*ct_type;	/* the pattern, NUL, the interval text */
+	int		 ct_secs;	/* 0: never */
+};
+
+/* Compression: what libssh offers the client. */
+enum config_compression {
+	CONFIG_COMP_NO = 0,
+	CONFIG_COMP_YES,	/* zlib@openssh.com, after auth (sshd's) */
+};
+
 struct config {
 	int			 c_ports[CONFIG_MAX_PORTS];
 	int			 c_nports;
@@ -114,6 +126,16 @@ struct config {
 	int			 c_address_family;	/* AF_UNSPEC "any" */
 	char			*c_resolv_conf;	/* nameservers for targets */
 	char			*c_algos[ALGOS_NKINDS];	/* NULL: libssh's */
+	int			 c_alive_interval;	/* seconds, 0 = off */
+	int			 c_alive_count_max;	/* 0 = never drop */
+	int			 c_tcp_keepalive;	/* SO_KEEPALIVE */
+	int			 c_compression;	/* enum config_compression */
+	long long		 c_rekey_limit;	/* bytes, 0 = cipher's */
+	int			 c_rekey_interval;	/* seconds, 0 = none */
+	struct config_chan_timeout *c_chan_timeouts;
+	int			 c_nchan_timeouts;	/* -1 unset */
+	int			 c_unused_timeout;	/* seconds, 0 = none */
+	int			 c_connect_timeout;	/* seconds, 0 = kernel */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;
@@ -163,6 +185,8 @@ void	config_effective_login(const struct config *cf,
  * sshd does), or NULL: none set, unreadable, empty or over 1 MiB.
  */
 char	*config_banner_read(const char *path);
+/* ChannelTimeout for a channel type: the first matching pair, else 0. */
+int	config_channel_timeout(const struct config *cf, const char *type);
 
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
@@ -231,5 +255,11 @@ void	config_login_free(struct config_login *lg);
 int	config_login_parse(struct config_login *lg, const char *keyword,
 	    char **av, int ac, char *err, size_t errlen);
 void	config_login_dump(const struct config_login *lg, int fd);
+/* sshd's time format ("1h30m", bare seconds): seconds, or -1. */
+int	config_convtime(const char *s);
+/* ClientAlive*, TCPKeepAlive, Compression, RekeyLimit, the timeouts. */
+int	config_liveness_parse(struct config *cf, const char *keyword,
+	    char **av, int ac, const char *file, int line, char *err,
+	    size_t errlen);
 
 #endif

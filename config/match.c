@@ -508,6 +508,26 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	    cf->c_state_dir ? cf->c_state_dir : "none");
 	dprintf(fd, "workers %d\n", cf->c_workers);
 	dprintf(fd, "jumpgatedemo %s\n", cf->c_demo == 1 ? "yes" : "no");
+	dprintf(fd, "clientaliveinterval %d\n", cf->c_alive_interval);
+	dprintf(fd, "clientalivecountmax %d\n", cf->c_alive_count_max);
+	dprintf(fd, "tcpkeepalive %s\n", cf->c_tcp_keepalive ? "yes" : "no");
+	dprintf(fd, "compression %s\n",
+	    cf->c_compression == CONFIG_COMP_YES ? "yes" : "no");
+	dprintf(fd, "rekeylimit %lld %d\n", cf->c_rekey_limit,
+	    cf->c_rekey_interval);
+	dprintf(fd, "channeltimeout");
+	for (i = 0; i < cf->c_nchan_timeouts; i++)
+		/* As written, like sshd -T. */
+		dprintf(fd, " %s=%s", cf->c_chan_timeouts[i].ct_type,
+		    cf->c_chan_timeouts[i].ct_type +
+		    strlen(cf->c_chan_timeouts[i].ct_type) + 1);
+	dprintf(fd, "%s\n", cf->c_nchan_timeouts > 0 ? "" : " none");
+	if (cf->c_unused_timeout == 0)
+		dprintf(fd, "unusedconnectiontimeout none\n");
+	else
+		dprintf(fd, "unusedconnectiontimeout %d\n",
+		    cf->c_unused_timeout);
+	dprintf(fd, "connecttimeout %d\n", cf->c_connect_timeout);
 	for (i = 0; i < ALGOS_NKINDS; i++)
 		dprintf(fd, "%s %s\n", algos_keyword(i),
 		    config_algos(cf, i));

@@ -77,6 +77,8 @@ static void	channel_log_denied(struct channel *,
 static int	channel_check_addrs(struct channel *);
 static void	channel_on_resolved(int, struct evutil_addrinfo *, void *);
 static void	channel_on_target_write(evutil_socket_t, short, void *);
+static void	channel_on_connect_timeout(evutil_socket_t, short, void *);
+static void	channel_on_idle(evutil_socket_t, short, void *);
 static void	channel_on_target_read(evutil_socket_t, short, void *);
 static int	channel_on_data(ssh_session, ssh_channel, void *, uint32_t,
 		    int, void *);
@@ -199,6 +201,8 @@ channel_connect_free(struct channel *ch)
 		evutil_freeaddrinfo(cc->cc_addrs);
 	if (cc->cc_msg != NULL)
 		ssh_message_free(cc->cc_msg);
+	if (cc->cc_timer != NULL)
+		event_free(cc->cc_timer);
 	free(cc);
 	ch->ch_conn = NULL;
 }
@@ -278,6 +282,8 @@ channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 static void
 channel_connect_next(struct channel *ch)
 {
+	struct session *s = ch->ch_session;
+	const struct config *cf = s->s_worker->w_config;
 	struct evutil_addrinfo *ai;
 	char ntop[ADDR_STRLEN];
 	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
@@ -295,6 +301,10 @@ channel_connect_next(struct channel *ch)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* Unlike sshd: a dead target host must not hold an fd. */
+		if (cf->c_tcp_keepalive)
+			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one,
+			    sizeof(one));
 		/* Success now is reported as writability too: one path. */
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
 		    errno != EINPROGRESS) {
@@ -310,11 +320,22 @@ channel_connect_next(struct channel *ch)
 			log_fatal("%s: event_new failed", __func__);
 		event_add(ch->ch_wev, NULL);
 		ch->ch_fd = fd;
+		if (cf->c_connect_timeout > 0) {
+			struct timeval tv = { cf->c_connect_timeout, 0 };
+
+			if (ch->ch_conn->cc_timer == NULL &&
+			    (ch->ch_conn->cc_timer = evtimer_new(
+			    channel_base(ch), channel_on_connect_timeout,
+			    ch)) == NULL)
+				log_fatal("%s: evtimer_new failed", __func__);
+			evtimer_add(ch->ch_conn->cc_timer, &tv);
+		}
 		log_debug("connect_next: connect host %.100s ([%.100s]:%d) in "
 		    "progress, fd=%d", ch->ch_host, ntop, port, fd);
 		if (!started) {
 			log_debug("channel %d: new direct-tcpip [direct-tcpip] "
-			    "(inactive timeout: 0)", ch->ch_id);
+			    "(inactive timeout: %d)", ch->ch_id,
+			    config_channel_timeout(cf, "direct-tcpip"));
 			log_debug("server_input_channel_open: confirm "
 			    "direct-tcpip");
 			log_debug3("channel %d: waiting for connection",
@@ -361,6 +382,69 @@ channel_log_allowed(struct channel *ch)
 	    ntop, port, rule);
 }
 
+static time_t
+channel_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * ChannelTimeout: one timer per channel, armed for the whole interval
+ * and re-armed for what is left when bytes moved meanwhile, so the relay
+ * only stores a time per read.
+ */
+static void
+channel_idle_start(struct channel *ch)
+{
+	const struct config *cf = ch->ch_session->s_worker->w_config;
+	struct timeval tv;
+
+	if ((ch->ch_idle_secs = config_channel_timeout(cf,
+	    "direct-tcpip")) == 0)
+		return;
+	if ((ch->ch_idle = evtimer_new(channel_base(ch), channel_on_idle,
+	    ch)) == NULL)
+		log_fatal("%s: evtimer_new failed", __func__);
+	ch->ch_lastused = channel_now();
+	tv.tv_sec = ch->ch_idle_secs;
+	tv.tv_usec = 0;
+	evtimer_add(ch->ch_idle, &tv);
+}
+
+/* Like sshd's channel_force_close: EOF and CLOSE, buffers dropped. */
+static void
+channel_on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct timeval tv = { 0, 0 };
+	time_t idle = channel_now() - ch->ch_lastused;
+
+	if (ch->ch_phase != CHAN_OPEN)
+		return;
+	if (idle < ch->ch_idle_secs) {
+		tv.tv_sec = ch->ch_idle_secs - idle;
+		evtimer_add(ch->ch_idle, &tv);
+		return;
+	}
+	log_verbose("channel %d: closing after %d seconds of inactivity",
+	    ch->ch_id, ch->ch_idle_secs);
+	if (ch->ch_in == HALF_OPEN) {
+		event_del(ch->ch_rev);
+		ch->ch_in = HALF_DRAIN;
+	}
+	if (ch->ch_held != NULL)
+		evbuffer_drain(ch->ch_held, evbuffer_get_length(ch->ch_held));
+	if (ch->ch_out != HALF_CLOSED) {
+		evbuffer_drain(ch->ch_obuf, evbuffer_get_length(ch->ch_obuf));
+		event_del(ch->ch_wev);
+		ch->ch_out = HALF_CLOSED;
+	}
+	session_schedule(ch->ch_session);
+}
+
 static void
 channel_confirm(struct channel *ch)
 {
@@ -397,6 +481,7 @@ channel_confirm(struct channel *ch)
 		log_fatal("%s: event_new failed", __func__);
 	event_add(ch->ch_rev, NULL);
 	ch->ch_phase = CHAN_OPEN;
+	channel_idle_start(ch);
 }
 
 /* The target refused our bytes: sshd drops later client data, credited. */
@@ -483,6 +568,33 @@ channel_output(struct channel *ch)
 	ch->ch_out = HALF_CLOSED;
 }
 
+/* This address failed: on to the next, as sshd's connect_next. */
+static void
+channel_connect_failed(struct channel *ch, int err)
+{
+	ch->ch_conn->cc_errno = err;
+	log_debug("channel %d: connection failed: %s", ch->ch_id,
+	    strerror(err));
+	channel_release_target(ch);
+	channel_connect_next(ch);
+}
+
+/*
+ * ConnectTimeout: a target that never answers our SYN would hold the fd
+ * and the client's open for the kernel's two minutes.
+ */
+static void
+channel_on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct session *s = ch->ch_session;
+	uint64_t mark = session_io_mark(s);
+
+	if (ch->ch_phase == CHAN_CONNECTING)
+		channel_connect_failed(ch, ETIMEDOUT);
+	session_io_done(s, mark);
+}
+
 /* Target writable: its connect finished, or it has room again. */
 static void
 channel_on_target_write(evutil_socket_t fd, short what, void *arg)
@@ -498,13 +610,8 @@ channel_on_target_write(evutil_socket_t fd, short what, void *arg)
 			err = errno;
 		if (err == 0)
 			channel_confirm(ch);
-		else {
-			ch->ch_conn->cc_errno = err;
-			log_debug("channel %d: connection failed: %s",
-			    ch->ch_id, strerror(err));
-			channel_release_target(ch);
-			channel_connect_next(ch);
-		}
+		else
+			channel_connect_failed(ch, err);
 	} else if (ch->ch_phase == CHAN_OPEN) {
 		channel_output(ch);
 		/* The post decides what a closed output half means. */
@@ -595,6 +702,8 @@ channel_read_target(struct channel *ch)
 			return;
 		}
 		ch->ch_bytes_out += (uint64_t)w;
+		if (ch->ch_idle != NULL)
+			ch->ch_lastused = channel_now();
 		if (w < n) {
 			/* Window spent or a rekey in progress. */
 			if (ch->ch_held == NULL &&
@@ -666,6 +775,8 @@ channel_on_data(ssh_session session, ssh_channel channel, void *data,
 		take = 0;
 	ch->ch_bytes_in += take;
 	ch->ch_pending = len - take;
+	if (ch->ch_idle != NULL && len > 0)
+		ch->ch_lastused = channel_now();
 	return (int)take;
 }
 
@@ -686,7 +797,7 @@ channel_on_close(ssh_session session, ssh_channel channel, void *arg)
 	ch->ch_rcvd_close = 1;
 }
 
-/* The target's side goes: its socket, its events and both queues. */
+/* The target's side goes: socket, events, idle clock, both queues. */
 static void
 channel_release_target(struct channel *ch)
 {
@@ -694,13 +805,15 @@ channel_release_target(struct channel *ch)
 		event_free(ch->ch_rev);
 	if (ch->ch_wev != NULL)
 		event_free(ch->ch_wev);
+	if (ch->ch_idle != NULL)
+		event_free(ch->ch_idle);
 	if (ch->ch_fd != -1)
 		close(ch->ch_fd);
 	if (ch->ch_obuf != NULL)
 		evbuffer_free(ch->ch_obuf);
 	if (ch->ch_held != NULL)
 		evbuffer_free(ch->ch_held);
-	ch->ch_rev = ch->ch_wev = NULL;
+	ch->ch_rev = ch->ch_wev = ch->ch_idle = NULL;
 	ch->ch_fd = -1;
 	ch->ch_obuf = ch->ch_held = NULL;
 }

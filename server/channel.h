@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
@@ -60,6 +61,7 @@ struct channel_connect {
 	int			 cc_nallowed;	/* addresses that passed */
 	int			 cc_next;	/* the next one to try */
 	int			 cc_errno;	/* the last connect's */
+	struct event		*cc_timer;	/* ConnectTimeout, per address */
 };
 
 struct channel {
@@ -86,6 +88,9 @@ struct channel {
 	size_t			 ch_discarded;	/* client bytes after our CLOSE */
 	uint64_t		 ch_bytes_in;	/* client -> target */
 	uint64_t		 ch_bytes_out;	/* target -> client */
+	struct event		*ch_idle;	/* ChannelTimeout, or NULL */
+	int			 ch_idle_secs;
+	time_t			 ch_lastused;	/* monotonic, last byte either way */
 };
 
 /* Takes ownership of msg, an SSH_CHANNEL_DIRECT_TCPIP open request. */

@@ -27,6 +27,7 @@
 #include <libssh/server.h>
 
 #include "admit.h"
+#include "alive.h"
 #include "authkeys.h"
 #include "channel.h"
 #include "config.h"
@@ -58,9 +59,9 @@ static void	session_on_write(evutil_socket_t, short, void *);
 static void	session_on_post(evutil_socket_t, short, void *);
 static void	session_on_grace(evutil_socket_t, short, void *);
 static void	session_free(struct session *);
+static void	session_set_transport(struct session *);
 
-/* sshd's connection id for log lines: "user alice 127.0.0.1 port 5". */
-static void
+void
 session_remote_id(struct session *s, char *buf, size_t len)
 {
 	const char *user = s->s_authuser;
@@ -106,6 +107,8 @@ session_accept(struct worker *w, int fd)
 
 	/* The libssh server never sets it; interactive forwards need it. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (w->w_config->c_tcp_keepalive)
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 
 	if ((s->s_ssh = ssh_new()) == NULL) {
 		close(fd);
@@ -121,7 +124,8 @@ session_accept(struct worker *w, int fd)
 		goto fail;
 	}
 	ssh_set_auth_methods(s->s_ssh, SSH_AUTH_METHOD_PUBLICKEY);
-	ssh_set_counters(s->s_ssh, &s->s_sockcount, NULL);
+	ssh_set_counters(s->s_ssh, &s->s_sockcount, &s->s_rawcount);
+	session_set_transport(s);
 
 	if ((s->s_fd = dup(fd)) == -1) {
 		log_error("%s: session %lu: dup: %s", __func__, s->s_id,
@@ -143,12 +147,42 @@ session_accept(struct worker *w, int fd)
 
 		evtimer_add(s->s_grace, &tv);
 	}
+	alive_init(s);
 	/* Sends our banner and KEXINIT at once. */
 	event_active(s->s_rev, EV_READ, 0);
 	return;
 fail:
 	s->s_state = SESSION_DEAD;
 	session_free(s);
+}
+
+/*
+ * RekeyLimit and Compression, per session: ssh_bind_accept_fd has just
+ * copied the bind's options in, and the key exchange has not started.
+ */
+static void
+session_set_transport(struct session *s)
+{
+	const struct config *cf = s->s_worker->w_config;
+	uint64_t data = (uint64_t)cf->c_rekey_limit;
+	uint32_t secs = (uint32_t)cf->c_rekey_interval;
+	/*
+	 * libssh's "no" still offers zlib@openssh.com after none, so a
+	 * client offering only zlib would get it: give the list itself.
+	 * "yes" is sshd's offer: none first, zlib@openssh.com (delayed until
+	 * after authentication) if the client prefers it.
+	 */
+	const char *comp = cf->c_compression == CONFIG_COMP_YES ?
+	    "none,zlib@openssh.com" : "none";
+
+	if (ssh_options_set(s->s_ssh, SSH_OPTIONS_COMPRESSION_C_S, comp) < 0 ||
+	    ssh_options_set(s->s_ssh, SSH_OPTIONS_COMPRESSION_S_C, comp) < 0 ||
+	    (data != 0 && ssh_options_set(s->s_ssh, SSH_OPTIONS_REKEY_DATA,
+	    &data) < 0) ||
+	    (secs != 0 && ssh_options_set(s->s_ssh, SSH_OPTIONS_REKEY_TIME,
+	    &secs) < 0))
+		log_fatal("%s: session %lu: %s", __func__, s->s_id,
+		    ssh_get_error(s->s_ssh));
 }
 
 int
@@ -733,6 +767,7 @@ session_post(struct session *s)
 		session_free(s);
 		return;
 	}
+	alive_post(s);
 	session_io_done(s, mark);
 }
 
@@ -890,6 +925,7 @@ session_free(struct session *s)
 		event_free(s->s_post);
 	if (s->s_grace != NULL)
 		event_free(s->s_grace);
+	alive_free(s);
 	if (s->s_ssh != NULL) {
 		if (ssh_is_connected(s->s_ssh))
 			ssh_disconnect(s->s_ssh);

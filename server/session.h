@@ -38,6 +38,10 @@ struct session {
 	struct event		*s_wev;
 	struct event		*s_post;	/* deferred post-pump work */
 	struct event		*s_grace;	/* LoginGraceTime */
+	struct event		*s_alive;	/* ClientAliveInterval */
+	struct event		*s_unused;	/* UnusedConnectionTimeout */
+	int			 s_alive_missed;	/* probes unanswered */
+	uint64_t		 s_alive_seen;	/* in_packets at last tick */
 	enum session_state	 s_state;
 	int			 s_in_pump;
 	int			 s_failures;	/* failed auth attempts */
@@ -59,6 +63,7 @@ struct session {
 	struct policy_settings	 s_policy;	/* after Match, for this user */
 	struct policy_ctx	 s_policy_ctx;
 	struct ssh_counter_struct s_sockcount;
+	struct ssh_counter_struct s_rawcount;	/* whole packets */
 	uint64_t		 s_drained_at;	/* in_bytes when queue empty */
 	struct channel		**s_chans;	/* index = our channel id */
 	int			 s_nchans_alloc;
@@ -94,6 +99,9 @@ int	session_write_pending(struct session *s);
 int	session_channel_attach(struct session *s, struct channel *ch,
 	    char *why, size_t whylen);
 void	session_channel_detach(struct session *s, struct channel *ch);
+
+/* sshd's connection id for log lines: "user alice 127.0.0.1 port 5". */
+void	session_remote_id(struct session *s, char *buf, size_t len);
 
 /* Frees every session of the worker (shutdown). */
 void	session_free_all(struct worker *w);

@@ -71,7 +71,9 @@ def setup(env, r):
     c = J.Ctx(env=env)
     c.key = env.key('alice')
     env.authorize(J.USER, c.key)
-    c.d = r.watch(J.Daemon(env).start())
+    # The opens must stay pending for the whole test, however slow the
+    # machine: ConnectTimeout's expiry is test_timeouts.py's business.
+    c.d = r.watch(J.Daemon(env, extra='ConnectTimeout 10m').start())
     c.echo = c.closing(J.Target(J.echo_handler, name='echo'))
     c.baseline = c.d.settled_fd_count()
     return c

@@ -51,6 +51,14 @@
 	"statedirectory /var/lib/jumpgate\n" \
 	"workers 0\n" \
 	"jumpgatedemo no\n" \
+	"clientaliveinterval 0\n" \
+	"clientalivecountmax 3\n" \
+	"tcpkeepalive yes\n" \
+	"compression yes\n" \
+	"rekeylimit 0 0\n" \
+	"channeltimeout none\n" \
+	"unusedconnectiontimeout none\n" \
+	"connecttimeout 10\n" \
 	"ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
 	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n" \
 	"macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
@@ -739,6 +747,75 @@ test_dump_defaults(void **state)
 	config_free(&cf);
 }
 
+/* Keepalives, timeouts, rekeying, compression: values, -T and errors. */
+static void
+test_liveness_keywords(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX], *text, *p;
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "ClientAliveInterval 1m\n"
+	    "ClientAliveCountMax 0\nKeepAlive no\nTCPKeepAlive yes\n"
+	    "Compression delayed\nRekeyLimit 1M 1h\n"
+	    "ChannelTimeout session=1m direct-*=5m *=1h\n"
+	    "ChannelTimeout direct-tcpip=1s\n"
+	    "UnusedConnectionTimeout 90\nConnectTimeout none\n", err), 0);
+	config_finalize(&cf);
+	assert_int_equal(config_channel_timeout(&cf, "direct-tcpip"), 300);
+	assert_int_equal(config_channel_timeout(&cf, "x11-connection"), 3600);
+	text = dump(&cf);
+	assert_non_null(p = strstr(text, "clientaliveinterval 60\n"
+	    "clientalivecountmax 0\ntcpkeepalive no\ncompression yes\n"
+	    "rekeylimit 1048576 3600\n"
+	    "channeltimeout session=1m direct-*=5m *=1h\n"
+	    "unusedconnectiontimeout 90\nconnecttimeout 0\n"));
+	free(text);
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "Compression no\nRekeyLimit default none\n"
+	    "ChannelTimeout none\nUnusedConnectionTimeout none\n", err), 0);
+	config_finalize(&cf);
+	assert_int_equal(cf.c_compression, CONFIG_COMP_NO);
+	assert_int_equal(config_channel_timeout(&cf, "direct-tcpip"), 0);
+	config_free(&cf);
+
+	check_error("ClientAliveInterval soon\n", "test.conf:1: "
+	    "ClientAliveInterval: invalid time value \"soon\"");
+	check_error("ClientAliveCountMax -1\n", "test.conf:1: "
+	    "ClientAliveCountMax: bad number \"-1\"");
+	check_error("TCPKeepAlive maybe\n", "test.conf:1: TCPKeepAlive: "
+	    "unsupported option \"maybe\" (yes or no)");
+	check_error("Compression zlib\n", "test.conf:1: Compression: "
+	    "unsupported option \"zlib\" (yes, delayed or no)");
+	check_error("RekeyLimit 1X\n", "test.conf:1: Bad RekeyLimit number "
+	    "'1X'");
+	check_error("RekeyLimit 8\n", "test.conf:1: RekeyLimit too small");
+	check_error("RekeyLimit 1G 1y\n", "test.conf:1: RekeyLimit: invalid "
+	    "time value \"1y\"");
+	check_error("RekeyLimit 1G 1h 2\n", "test.conf:1: RekeyLimit: extra "
+	    "arguments at end of line");
+	check_error("ChannelTimeout direct-tcpip\n", "test.conf:1: "
+	    "ChannelTimeout: invalid channel timeout direct-tcpip");
+	check_error("ChannelTimeout *=5 =5\n", "test.conf:1: "
+	    "ChannelTimeout: invalid channel timeout =5");
+	check_error("ChannelTimeout none *=5\n", "test.conf:1: "
+	    "ChannelTimeout: \"none\" argument must appear alone");
+	check_error("ChannelTimeout global=5m\n", "test.conf:1: Unsupported "
+	    "option ChannelTimeout global=5m: jumpgate does not enforce it "
+	    "yet");
+	check_error("UnusedConnectionTimeout x\n", "test.conf:1: "
+	    "UnusedConnectionTimeout: invalid time value \"x\"");
+	check_error("ConnectTimeout 5 6\n", "test.conf:1: ConnectTimeout: "
+	    "extra arguments at end of line");
+	check_error("Match User a\nClientAliveInterval 5\n", "test.conf:2: "
+	    "Unsupported option ClientAliveInterval inside Match: jumpgate "
+	    "applies it to every connection only");
+	check_error("Match User a\nTCPKeepAlive no\n", "test.conf:2: "
+	    "Directive 'TCPKeepAlive' is not allowed within a Match block");
+}
+
 static void
 test_dump_configured(void **state)
 {
@@ -797,6 +874,14 @@ test_dump_configured(void **state)
 	    "statedirectory /srv/jg\n"
 	    "workers 8\n"
 	    "jumpgatedemo yes\n"
+	    "clientaliveinterval 0\n"
+	    "clientalivecountmax 3\n"
+	    "tcpkeepalive yes\n"
+	    "compression yes\n"
+	    "rekeylimit 0 0\n"
+	    "channeltimeout none\n"
+	    "unusedconnectiontimeout none\n"
+	    "connecttimeout 10\n"
 	    "ciphers aes128-gcm@openssh.com\n"
 	    "macs hmac-sha2-256,hmac-sha2-512\n"
 	    "kexalgorithms ecdh-sha2-nistp256,curve25519-sha256,"
@@ -1171,7 +1256,7 @@ test_match_not_allowed(void **state)
 	/* sshd allows these in Match; they stay harmless here. */
 	check_ok("Match User alice\nX11Forwarding no\nAllowAgentForwarding no\n"
 	    "PasswordAuthentication no\nPermitTTY no\nBanner none\n"
-	    "ClientAliveInterval 10\nGatewayPorts no\nPermitTunnel no\n"
+	    "GatewayPorts no\nPermitTunnel no\n"
 	    "PermitRootLogin no\nPermitListen none\n"
 	    "AuthenticationMethods publickey\n");
 	/* A Match inside a block starts the next block. */
@@ -1399,6 +1484,7 @@ main(void)
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_configured),
 		cmocka_unit_test(test_address_family),
+		cmocka_unit_test(test_liveness_keywords),
 		cmocka_unit_test(test_policy_values),
 		cmocka_unit_test(test_permitopen_forms),
 		cmocka_unit_test(test_policy_first_wins),
