@@ -1,0 +1,356 @@
+/*
+ * auth.c: a session's user authentication, publickey only, as sshd does it.
+ *
+ * The first request names the user for the whole connection (sshd
+ * refuses a change), and that is when the account is looked up, Match
+ * applied and the Banner sent.  Every failed request counts toward
+ * MaxAuthTries except a first "none"; probes of an authorized key do not
+ * fail, so AUTH_ATTEMPTS_MAX bounds them.  A verified signature makes the
+ * session authenticated, with the key's options and the forwarding
+ * policy in force for it.  Log lines keep sshd's wording.
+ *
+ * Kept apart from session.c, which pumps the connection and knows
+ * nothing of keys or accounts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <libssh/server.h>
+
+#include "admit.h"
+#include "auth.h"
+#include "authkeys.h"
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "str.h"
+#include "worker.h"
+
+/* Requests of any kind per connection, as sshd's. */
+#define AUTH_ATTEMPTS_MAX	1024
+
+static void
+auth_log(struct session *s, int accepted, const char *user,
+    const char *keydesc, int invalid)
+{
+	int level = LOG_LVL_VERBOSE;
+	int max = s->s_worker->w_config->c_max_auth_tries;
+
+	/* sshd raises failures to INFO for bad users and repeat offenders. */
+	if (accepted || invalid || s->s_failures >= max / 2)
+		level = LOG_LVL_INFO;
+	log_msg(level, "%s publickey for %s%.100s from %s port %d ssh2: %s%s",
+	    accepted ? "Accepted" : "Failed", invalid ? "invalid user " : "",
+	    user, s->s_peer, s->s_peer_port, keydesc,
+	    "");
+}
+
+/*
+ * PubkeyAcceptedAlgorithms, checked on the key type so that a probe for
+ * a key that could never sign acceptably gets no PK_OK; libssh checks
+ * the signature's own algorithm (rsa-sha2-256 or -512) afterwards.
+ */
+static int
+auth_key_allowed(const struct config *cf, ssh_key key)
+{
+	const char *list = config_algos(cf, ALGOS_PUBKEY);
+
+	switch (ssh_key_type(key)) {
+	case SSH_KEYTYPE_ED25519:
+		return algos_list_has(list, "ssh-ed25519");
+	case SSH_KEYTYPE_ECDSA_P256:
+		return algos_list_has(list, "ecdsa-sha2-nistp256");
+	case SSH_KEYTYPE_ECDSA_P384:
+		return algos_list_has(list, "ecdsa-sha2-nistp384");
+	case SSH_KEYTYPE_ECDSA_P521:
+		return algos_list_has(list, "ecdsa-sha2-nistp521");
+	case SSH_KEYTYPE_RSA:
+		return algos_list_has(list, "rsa-sha2-512") ||
+		    algos_list_has(list, "rsa-sha2-256");
+	default:
+		return 0;
+	}
+}
+
+static void
+auth_key_describe(ssh_key key, char *buf, size_t len)
+{
+	unsigned char *hash = NULL;
+	char *fp = NULL;
+	size_t hlen = 0;
+	const char *type = ssh_key_type_to_char(ssh_key_type(key));
+	char utype[32];
+	size_t i;
+
+	for (i = 0; type != NULL && type[i] != '\0' && i < sizeof(utype) - 1;
+	    i++) {
+		char c = type[i];
+
+		utype[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+	}
+	utype[i] = '\0';
+	/* sshd names keys "ED25519", "ECDSA", "RSA". */
+	if (strncmp(utype, "SSH-", 4) == 0)
+		memmove(utype, utype + 4, strlen(utype + 4) + 1);
+	if (strncmp(utype, "ECDSA", 5) == 0)
+		utype[5] = '\0';
+	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
+	    &hlen) == 0)
+		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+		    hlen);
+	snprintf(buf, len, "%s %s", utype, fp != NULL ? fp : "UNKNOWN");
+	ssh_clean_pubkey_hash(&hash);
+	ssh_string_free_char(fp);
+}
+
+/* Match blocks are decided once, now that the user is known. */
+static void
+auth_policy_init(struct session *s)
+{
+	struct worker *w = s->s_worker;
+	struct config_conninfo ci;
+
+	ci.ci_user = s->s_user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_policy(w->w_config, &ci, &s->s_policy);
+	s->s_policy_ctx.pc_set = &s->s_policy;
+	s->s_policy_ctx.pc_key = &s->s_keyopts;
+	s->s_policy_ctx.pc_key_src = s->s_key_src;
+	s->s_policy_ctx.pc_self = w->w_self;
+	s->s_policy_ctx.pc_nself = w->w_nself;
+}
+
+/*
+ * sshd's process_permitopen() at the first request, after Match for the
+ * user: one debug line per PermitOpen entry in force ("*" port as 0).
+ */
+static void
+auth_log_admin_permits(struct session *s, const char *user)
+{
+	struct policy_settings ps;
+	struct config_conninfo ci;
+	const struct permit_entry *pe;
+	int i;
+
+	ci.ci_user = user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_policy(s->s_worker->w_config, &ci, &ps);
+	for (i = 0; !ps.ps_permitopen_none && i < ps.ps_npermitopen; i++) {
+		pe = &ps.ps_permitopen[i];
+		log_debug("allow admin local forwarding to host %s port %d",
+		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
+		    pe->pe_port);
+	}
+	config_policy_release(&ps);
+}
+
+/* sshd's set_fwdpermit_from_authopts(), once authenticated. */
+static void
+auth_log_user_permits(struct session *s)
+{
+	const struct permit_entry *pe;
+	int i;
+
+	if (s->s_policy.ps_allow_tcp != -1 &&
+	    s->s_policy.ps_allow_tcp != POLICY_FWD_ALL &&
+	    s->s_policy.ps_allow_tcp != POLICY_FWD_LOCAL)
+		return;
+	for (i = 0; i < s->s_keyopts.ao_npermitopen; i++) {
+		pe = &s->s_keyopts.ao_permitopen[i];
+		log_debug("allow user local forwarding to host %s port %d",
+		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
+		    pe->pe_port);
+	}
+}
+
+/*
+ * The first request names the user for the whole session, as in sshd:
+ * the account is looked up (only if a pattern needs it) and its files
+ * checked once, Match applied, and the Banner sent before any reply.
+ */
+static void
+auth_start(struct session *s, const char *user)
+{
+	const struct config *cf = s->s_worker->w_config;
+	struct config_conninfo ci;
+	struct config_login lg;
+	ssh_string str;
+	char *text;
+
+	s->s_authuser = xstrdup(user);
+	s->s_home = authkeys_user_home(cf->c_akfiles, cf->c_nakfiles, user);
+	if (!authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
+	    s->s_home)) {
+		log_info("Invalid user %.100s from %s port %d", user,
+		    s->s_peer, s->s_peer_port);
+		s->s_invalid_logged = 1;
+	}
+	auth_log_admin_permits(s, user);
+	ci.ci_user = user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
+	config_effective_login(cf, &ci, &lg);
+	s->s_root_login = lg.lg_root;
+	if ((text = config_banner_read(lg.lg_banner)) != NULL) {
+		if ((str = ssh_string_from_char(text)) != NULL &&
+		    ssh_send_issue_banner(s->s_ssh, str) == SSH_OK)
+			log_debug("%s: session %lu: banner %s sent", __func__,
+			    s->s_id, lg.lg_banner);
+		ssh_string_free(str);
+		free(text);
+	}
+}
+
+/* sshd's auth_maxtries_exceeded(): its two lines, then hang up. */
+static void
+auth_too_many(struct session *s, const char *user)
+{
+	log_error("maximum authentication attempts exceeded for %s%.100s "
+	    "from %s port %d ssh2 [preauth]",
+	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
+	    s->s_peer_port);
+	log_info("Disconnecting %s user %.100s %s port %d: Too many "
+	    "authentication failures [preauth]",
+	    s->s_invalid_logged ? "invalid" : "authenticating", user,
+	    s->s_peer, s->s_peer_port);
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+}
+
+static const char *
+auth_method_name(int method)
+{
+	switch (method) {
+	case SSH_AUTH_METHOD_NONE:		return "none";
+	case SSH_AUTH_METHOD_PASSWORD:		return "password";
+	case SSH_AUTH_METHOD_PUBLICKEY:		return "publickey";
+	case SSH_AUTH_METHOD_HOSTBASED:		return "hostbased";
+	case SSH_AUTH_METHOD_INTERACTIVE:	return "keyboard-interactive";
+	case SSH_AUTH_METHOD_GSSAPI_MIC:	return "gssapi-with-mic";
+	default:				return "unknown";
+	}
+}
+
+/* sshd's auth_root_allowed(): jumpgate runs no forced commands. */
+static int
+auth_root_allowed(struct session *s, const char *user)
+{
+	if (strcmp(user, "root") != 0 ||
+	    s->s_root_login == CONFIG_ROOT_YES ||
+	    s->s_root_login == CONFIG_ROOT_NO_PASSWD || s->s_root_login == -1)
+		return 1;
+	log_info("ROOT LOGIN REFUSED FROM %.200s port %d", s->s_peer,
+	    s->s_peer_port);
+	return 0;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void
+auth_request(struct session *s, ssh_message msg)
+{
+	const struct config *cf = s->s_worker->w_config;
+	struct authkey_match match;
+	char keysrc[sizeof(match.am_file) + 16], rid[256], why[1024];
+	const char *user = ssh_message_auth_user(msg);
+	int method = ssh_message_subtype(msg);
+	enum ssh_publickey_state_e state;
+	char keydesc[128];
+	ssh_key key;
+	int found;
+
+	if (user == NULL)
+		user = "";
+	if (s->s_authuser == NULL)
+		auth_start(s, user);
+	else if (strcmp(user, s->s_authuser) != 0) {
+		/* libssh drops requests for any other service unanswered. */
+		session_remote_id(s, rid, sizeof(rid));
+		snprintf(why, sizeof(why), "Change of username or service not "
+		    "allowed: (%s,ssh-connection) -> (%s,ssh-connection)",
+		    s->s_authuser, user);
+		log_info("Disconnecting %s: %.100s [preauth]", rid, why);
+		s->s_dropped = 1;
+		s->s_state = SESSION_DEAD;
+		return;
+	}
+	/* Probes of a good key do not fail, so they need a bound too. */
+	if (s->s_attempts >= AUTH_ATTEMPTS_MAX) {
+		auth_too_many(s, user);
+		return;
+	}
+	s->s_attempts++;
+	log_debug("%s: session %lu: attempt %d failures %d method %s",
+	    __func__, s->s_id, s->s_attempts, s->s_failures,
+	    auth_method_name(method));
+
+	/*
+	 * "none" and other methods fail: the reply lists publickey.  Once
+	 * the limit is reached nothing is tried (MaxAuthTries 0 included).
+	 */
+	if (s->s_failures >= cf->c_max_auth_tries ||
+	    method != SSH_AUTH_METHOD_PUBLICKEY ||
+	    (key = ssh_message_auth_pubkey(msg)) == NULL)
+		goto fail;
+	auth_key_describe(key, keydesc, sizeof(keydesc));
+	if (s->s_invalid_logged) {
+		auth_log(s, 0, user, keydesc, 1);
+		goto fail;
+	}
+	state = ssh_message_auth_publickey_state(msg);
+	memset(&match, 0, sizeof(match));
+	found = auth_key_allowed(cf, key) &&
+	    state != SSH_PUBLICKEY_STATE_WRONG &&
+	    authkeys_find_home(cf->c_akfiles, cf->c_nakfiles, user, s->s_home,
+	    key, s->s_peer, &match) == 1;
+	if (!found) {
+		auth_log(s, 0, user, keydesc, 0);
+		goto fail;
+	}
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		/* A probe: say the key would do, wait for the signature. */
+		log_verbose("Postponed publickey for %.100s from %s port %d "
+		    "ssh2 [preauth]", user, s->s_peer, s->s_peer_port);
+		ssh_message_auth_reply_pk_ok_simple(msg);
+		authkeys_match_free(&match);
+		return;
+	}
+	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
+	if (!auth_root_allowed(s, user)) {
+		authkeys_match_free(&match);
+		auth_log(s, 0, user, keydesc, 0);
+		goto fail;
+	}
+	s->s_user = xstrdup(user);
+	s->s_keyopts = match.am_opts;
+	memset(&match.am_opts, 0, sizeof(match.am_opts));
+	snprintf(keysrc, sizeof(keysrc), "%s:%d", match.am_file, match.am_line);
+	s->s_key_src = xstrdup(keysrc);
+	authkeys_match_free(&match);
+	auth_policy_init(s);
+	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
+	auth_log(s, 1, user, keydesc, 0);
+	auth_log_user_permits(s);
+	ssh_message_auth_reply_success(msg, 0);
+	s->s_state = SESSION_OPEN;
+	admit_startup_done(s->s_peer);
+	s->s_startup = 0;
+	evtimer_del(s->s_grace);
+	return;
+fail:
+	/* As sshd: every failure counts but a first "none". */
+	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
+		s->s_failures++;
+	if (s->s_failures < cf->c_max_auth_tries)
+		ssh_message_reply_default(msg);
+	else
+		auth_too_many(s, user);
+}
+#pragma GCC diagnostic pop
