@@ -2,6 +2,8 @@
 # Installs what is missing, builds with warnings as errors, runs every test,
 # then builds again under AddressSanitizer and UndefinedBehaviorSanitizer and
 # runs every test again, then runs each libFuzzer target for a minute.
+# After the plain pass: the Debian package end to end
+# (packaging/debian/ci-test.sh).
 # This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +22,8 @@ run_suite() {
 }
 
 run_suite build-test ""
+# The Debian package: build, install, serve, forward, purge (about 30 s).
+packaging/debian/ci-test.sh
 run_suite build-asan "" -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
 
