@@ -2,8 +2,8 @@
 # Installs what is missing, builds with warnings as errors, runs every test,
 # then builds again under AddressSanitizer and UndefinedBehaviorSanitizer and
 # runs every test again, then runs each libFuzzer target for a minute.
-# After the plain pass: the Debian package end to end
-# (packaging/debian/ci-test.sh).
+# After the plain pass: the Debian package and the container image end to
+# end (packaging/debian/ci-test.sh, packaging/container/ci-test.sh).
 # This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,8 +22,10 @@ run_suite() {
 }
 
 run_suite build-test ""
-# The Debian package: build, install, serve, forward, purge (about 30 s).
+# The Debian package: build, install, serve, forward, purge (about 20 s);
+# the container image: build without a registry, run, forward (about 15 s).
 packaging/debian/ci-test.sh
+packaging/container/ci-test.sh
 run_suite build-asan "" -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
 

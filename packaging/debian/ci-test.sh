@@ -50,8 +50,9 @@ purge() {
 
 cleanup() {
 	local rc=$?
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "$target" ] && kill "$target" 2>/dev/null
+	# Under set -e a failing last command of a list would end the trap.
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	if [ -n "$target" ]; then kill "$target" 2>/dev/null || true; fi
 	rm -f /etc/jumpgate/authorized_keys/jgci
 	purge || rc=1
 	if [ "${JG_KEEP:-}" = 1 ] || [ $rc -ne 0 ]; then
