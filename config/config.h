@@ -185,6 +185,13 @@ void	config_effective_login(const struct config *cf,
 	    const struct config_conninfo *ci, struct config_login *out);
 
 /*
+ * sshd's auth_root_allowed() for a key login (jumpgate runs no forced
+ * commands): 1 unless user is root and root_login (enum config_root, -1
+ * unset) refuses it.
+ */
+int	config_root_allowed(int root_login, const char *user);
+
+/*
  * The Banner file's text for the session (read at each connection, as
  * sshd does), or NULL: none set, unreadable, empty or over 1 MiB.
  */

@@ -35,7 +35,7 @@ Checks:
     without ListenAddress listens on :: only, not 0.0.0.0; -T prints
     "addressfamily inet6".
   * a ResolvConf file that cannot be read stops the daemon (exit 255,
-    "ResolvConf FILE: cannot open").
+    "ResolvConf FILE: cannot open") before it listens, and fails -t.
 """
 
 import os
@@ -272,6 +272,10 @@ def t_resolvconf_unreadable(c):
         '%r' % r
     assert 'ResolvConf %s: cannot open' % env.path('no-such-resolv.conf') \
         in r.err_text, r
+    # caught before anything listens, and by -t as well
+    assert 'Server listening' not in r.err_text, r
+    r = J.run([J.daemon_path(), '-t', '-f', conf], timeout=T(60))
+    assert r.rc == 255 and 'ResolvConf' in r.err_text, r
 
 
 if __name__ == '__main__':
