@@ -22,6 +22,9 @@
 #define CONFIG_MAX_AKFILES	8
 #define CONFIG_ERR_MAX		512
 
+/* The account the daemon drops to (the Debian package creates it). */
+#define CONFIG_DEFAULT_USER	"jumpgate"
+
 /* Where the daemon looks when -f is not given. */
 #define CONFIG_DEFAULT_PATH	JUMPGATE_SYSCONFDIR "/jumpgate.conf"
 /* ResolvConf's default: the system's nameservers. */
@@ -108,6 +111,7 @@ struct config {
 	int			 c_log_level;	/* enum log_level, -1 unset */
 	int			 c_syslog_facility;	/* -1 unset */
 	char			*c_pidfile;	/* "none" disables */
+	char			*c_user;	/* runs as, once started as root */
 	char			*c_state_dir;	/* generated host key lives here */
 	int			 c_login_grace;	/* seconds, 0 = none */
 	int			 c_max_auth_tries;
@@ -179,6 +183,13 @@ const char *config_algos(const struct config *cf, enum algos_kind kind);
  */
 void	config_effective_login(const struct config *cf,
 	    const struct config_conninfo *ci, struct config_login *out);
+
+/*
+ * sshd's auth_root_allowed() for a key login (jumpgate runs no forced
+ * commands): 1 unless user is root and root_login (enum config_root, -1
+ * unset) refuses it.
+ */
+int	config_root_allowed(int root_login, const char *user);
 
 /*
  * The Banner file's text for the session (read at each connection, as

@@ -114,6 +114,14 @@ def root_refused(c, d):
 def t_root_login(c):
     root_refused(c, c.d)
     root_refused(c, c.dm)
+    # --explain walks the same rule as the daemon
+    for d in (c.d, c.dm):
+        r = J.run([J.daemon_path(), '-f', d.conf, '--explain',
+                   'user=root,addr=127.0.0.1,key=%s.pub' % c.rootkey.path,
+                   '127.0.0.1', str(c.echo.port)], timeout=T(60))
+        assert r.rc == 1, r
+        assert 'rule: authentication: PermitRootLogin refuses root' in \
+            r.out_text, r
     # the default lets a key in, as sshd's prohibit-password does
     m = c.dd.mark()
     r = echo_via(c, c.dd, c.rootkey, 'root')
@@ -129,7 +137,9 @@ def check_conf(c, name, lines, want_rc, want=None, extra=()):
             ['HostKey %s' % c.d.hostkey.path, 'PidFile none',
              'ListenAddress 127.0.0.1', 'Port %d' % J.free_port()]
             + lines) + '\n')
-    r = J.run([J.daemon_path(), '-f', path] + list(extra), timeout=T(60))
+    # as root, where the package's account may not exist
+    r = J.run([J.daemon_path(), '-o', 'User=root', '-f', path] + list(extra),
+              timeout=T(60))
     assert r.rc == want_rc, r
     if want is not None:
         text = r.err_text if want_rc != 0 else r.out_text
