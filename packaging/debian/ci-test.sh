@@ -3,7 +3,8 @@
 # Debian 12): build the .deb from a copy of the tree, install it, check
 # what it installed, start the installed daemon on its installed
 # configuration, forward through it with ssh -W to a loopback target,
-# stop it, purge the package and check that nothing is left behind.
+# stop it, do the same once through a socket passed as jumpgate.socket
+# would, purge the package and check that nothing is left behind.
 #
 # systemd is not PID 1 here, so the daemon is started the way the unit
 # would start it, by hand, with -o overrides for a free loopback port; the
@@ -15,10 +16,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 
-# The account the installed daemon runs as after start-up.  jumpgate
-# without the User keyword keeps the uid it was started with: root.
-# Once User (default jumpgate) is in the daemon this becomes "jumpgate".
-expect_user=root
+# The account the installed daemon runs as after start-up: the User
+# keyword's default, which the package creates.
+expect_user=jumpgate
 
 [ "$(id -u)" -eq 0 ] || { echo "ci-test.sh: must run as root" >&2; exit 1; }
 
@@ -187,6 +187,9 @@ tport=$(cat "$tmp/target.port")
 
 check "daemon runs as $expect_user" \
 	test "$(ps -o user= -p "$pid")" = "$expect_user"
+# The packaged configuration reads no home directory: nothing is kept.
+check "daemon kept no capability" \
+	grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$pid/status"
 
 head -c 200000 /dev/urandom >"$tmp/payload"
 if timeout 60 ssh -F /dev/null -i "$tmp/client" -p "$port" \
@@ -202,12 +205,56 @@ fi
 check "daemon logged the accepted key and the forward" \
 	grep -q "Accepted publickey for jgci" "$tmp/daemon.log"
 
-# ---- stop and purge -------------------------------------------------------
 kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
 pid=""
 check "SIGTERM: daemon exited 0" test "$rc" -eq 0
+
+# ---- socket activation ----------------------------------------------------
+# What jumpgate.socket does, by systemd's own tool: it binds the port and
+# starts the installed daemon on the first connection, passing the
+# listening socket (LISTEN_FDS); the configured Port 2222 is not bound.
+python3 -u -c '
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.sendall(b"hello through the activated socket\n")
+c.close()
+' >"$tmp/target2.port" &
+target=$!
+for _ in $(seq 100); do [ -s "$tmp/target2.port" ] && break; sleep 0.1; done
+tport=$(cat "$tmp/target2.port")
+systemd-socket-activate -l 127.0.0.1:"$port" /usr/sbin/jumpgate -e \
+	-f /etc/jumpgate/jumpgate.conf -o PidFile=none 2>"$tmp/activated.log" &
+pid=$!
+for _ in $(seq 100); do
+	grep -q "Listening on" "$tmp/activated.log" && break
+	sleep 0.1
+done
+if timeout 60 ssh -F /dev/null -i "$tmp/client" -p "$port" \
+    -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes \
+    -o UserKnownHostsFile="$tmp/known_hosts" \
+    -W 127.0.0.1:"$tport" jgci@127.0.0.1 </dev/null >"$tmp/activated.out" \
+    2>"$tmp/ssh2.log" &&
+    grep -q "hello through the activated socket" "$tmp/activated.out"; then
+	ok "socket activation: ssh -W through the passed socket"
+else
+	sed 's/^/# /' "$tmp/ssh2.log" "$tmp/activated.log"
+	bad "socket activation: ssh -W through the passed socket"
+fi
+check "socket activation: the daemon serves systemd's socket" \
+	grep -q "socket activation: 1 socket from systemd" "$tmp/activated.log"
+check "socket activation: the configured port 2222 is not bound" \
+	bash -c "! grep -q 'port 2222' '$tmp/activated.log'"
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+check "socket activation: SIGTERM, exit 0" test "$rc" -eq 0
+
+# ---- purge ------------------------------------------------------------------
 rm -f /etc/jumpgate/authorized_keys/jgci
 purge
 check "purged: package gone" \
