@@ -37,6 +37,7 @@ fi
 tmp=$(mktemp -d /tmp/jumpgate-deb.XXXXXX)
 pid=""
 target=""
+notify=""
 fails=0
 passes=0
 
@@ -53,6 +54,7 @@ cleanup() {
 	# Under set -e a failing last command of a list would end the trap.
 	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
 	if [ -n "$target" ]; then kill "$target" 2>/dev/null || true; fi
+	if [ -n "$notify" ]; then kill "$notify" 2>/dev/null || true; fi
 	rm -f /etc/jumpgate/authorized_keys/jgci
 	purge || rc=1
 	if [ "${JG_KEEP:-}" = 1 ] || [ $rc -ne 0 ]; then
@@ -167,7 +169,22 @@ c.close()
 ' >"$tmp/target.port" &
 target=$!
 
-/usr/sbin/jumpgate -e -f /etc/jumpgate/jumpgate.conf \
+# The notify socket systemd would pass: what the daemon says there is
+# checked below when the installed unit is Type=notify.  World-writable
+# and reachable, as systemd's is, since the daemon switches to jumpgate.
+chmod 0711 "$tmp"
+python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode("utf-8", "replace").replace("\n", " "))
+' "$tmp/notify" >"$tmp/notify.log" &
+notify=$!
+for _ in $(seq 100); do [ -S "$tmp/notify" ] && break; sleep 0.1; done
+chmod 0777 "$tmp/notify"
+
+NOTIFY_SOCKET="$tmp/notify" /usr/sbin/jumpgate -e -f /etc/jumpgate/jumpgate.conf \
 	-o ListenAddress=127.0.0.1:"$port" -o PidFile="$tmp/jumpgate.pid" \
 	2>"$tmp/daemon.log" &
 pid=$!
@@ -183,6 +200,16 @@ if ! grep -q "Server listening on 127.0.0.1 port $port\." "$tmp/daemon.log"; the
 	exit 1
 fi
 ok "installed daemon listens on 127.0.0.1:$port"
+# systemd waits for READY=1 from a Type=notify service and fails its
+# start without it.
+unit_type=$(sed -n 's/^Type=//p' /lib/systemd/system/jumpgate.service)
+if [ "$unit_type" = notify ]; then
+	for _ in $(seq 100); do
+		grep -q "READY=1" "$tmp/notify.log" && break
+		sleep 0.1
+	done
+	check "Type=notify: the daemon sent READY=1" grep -q "READY=1" "$tmp/notify.log"
+fi
 tport=$(cat "$tmp/target.port")
 
 check "daemon runs as $expect_user" \
@@ -210,6 +237,12 @@ rc=0
 wait "$pid" || rc=$?
 pid=""
 check "SIGTERM: daemon exited 0" test "$rc" -eq 0
+if [ "$unit_type" = notify ]; then
+	check "Type=notify: the daemon sent STOPPING=1" \
+		grep -q "STOPPING=1" "$tmp/notify.log"
+fi
+kill "$notify" 2>/dev/null || true
+notify=""
 
 # ---- socket activation ----------------------------------------------------
 # What jumpgate.socket does, by systemd's own tool: it binds the port and
