@@ -14,7 +14,6 @@
 #   JG_KEEP=1 packaging/debian/ci-test.sh   keep the temporary directory
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-top=$PWD
 
 # The account the installed daemon runs as after start-up: the User
 # keyword's default, which the package creates.
@@ -80,24 +79,8 @@ if dpkg-query -W -f='${Status}' jumpgate 2>/dev/null | grep -q "ok installed"; t
 fi
 
 # ---- build ---------------------------------------------------------------
-# dpkg-buildpackage writes ../*.deb and debian/ files: build in a copy
-# (the tracked and new files, no build directories).
 start=$(date +%s)
-mkdir "$tmp/src"
-if git -C "$top" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$top" ls-files -z -c -o --exclude-standard |
-		tar -C "$top" --null -T - -cf - | tar -C "$tmp/src" -xf -
-else
-	tar -C "$top" --exclude='./build*' -cf - . | tar -C "$tmp/src" -xf -
-fi
-rm -rf "$tmp/src/debian"
-cp -r packaging/debian "$tmp/src/debian"
-if ! (cd "$tmp/src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
-	tail -60 "$tmp/build.log" >&2
-	echo "ci-test.sh: dpkg-buildpackage failed (log: $tmp/build.log)" >&2
-	exit 1
-fi
-deb=$(ls "$tmp"/jumpgate_*.deb)
+deb=$(packaging/debian/build.sh "$tmp")
 ok "dpkg-buildpackage -us -uc -b built $(basename "$deb") in $(( $(date +%s) - start ))s"
 
 # ---- install -------------------------------------------------------------
