@@ -2,8 +2,8 @@
 # Installs what is missing, builds with warnings as errors, runs every test,
 # then builds again under AddressSanitizer and UndefinedBehaviorSanitizer and
 # runs every test again, then runs each libFuzzer target for a minute.
-# After the plain pass: the Debian package and the container image end to
-# end (packaging/debian/ci-test.sh, packaging/container/ci-test.sh).
+# After the plain pass: the Debian package, the container image and the
+# systemd units end to end (packaging/{debian,container,systemd}/ci-test.sh).
 # This is what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,9 +23,11 @@ run_suite() {
 
 run_suite build-test ""
 # The Debian package: build, install, serve, forward, purge (about 20 s);
-# the container image: build without a registry, run, forward (about 15 s).
+# the container image: build without a registry, run, forward (about 15 s);
+# the systemd units under systemd as PID 1 in a container (about 70 s).
 packaging/debian/ci-test.sh
 packaging/container/ci-test.sh
+packaging/systemd/ci-test.sh
 run_suite build-asan "" -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
 
