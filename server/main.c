@@ -30,6 +30,7 @@
 #include "hostkey.h"
 #include "listen.h"
 #include "log.h"
+#include "privs.h"
 #include "str.h"
 #include "version.h"
 #include "worker.h"
@@ -51,6 +52,7 @@ static const char main_demo_config[] =
     "StateDirectory %s\n"
     "AuthorizedKeysFile %s/authorized_keys/%%u\n"
     "PidFile none\n"
+    "User nobody\n"
     "JumpgateDemo yes\n";
 
 struct main_opts {
@@ -313,6 +315,8 @@ main(int argc, char **argv)
 	nhostkeys = hostkey_prepare(&cf, mo.mo_test, hostkeys, HOSTKEY_MAX);
 	if (nhostkeys == -1)
 		log_fatal("no usable host key -- exiting.");
+	if (privs_check(&cf) == -1)
+		log_fatal("cannot run as User %s -- exiting.", cf.c_user);
 	if (mo.mo_test) {
 		for (i = 0; i < nhostkeys; i++)
 			free(hostkeys[i]);
@@ -371,6 +375,8 @@ main(int argc, char **argv)
 	/* Paths are absolute by now; hold no directory busy. */
 	if (chdir("/") == -1)
 		log_fatal("chdir /: %s", strerror(errno));
+	/* Bound, keys loaded, pid file written: root is no longer needed. */
+	privs_drop(&cf);
 
 	if ((base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");

@@ -545,6 +545,8 @@ class Daemon:
                   'AuthorizedKeysFile %s/%%u.keys' % self.env.authdir,
                   'LogLevel %s' % self.loglevel,
                   'PidFile %s' % self.pidfile,
+                  # tests run as root and read their temp files
+                  'User root',
                   'StateDirectory %s' % self.env.statedir]
         # The keys live under /tmp, which is world-writable: sshd's
         # StrictModes (the default) refuses every file there.

@@ -293,7 +293,8 @@ def t_include(c):
         f.write('Banner /bob-banner\n')
     main = os.path.join(base, 'main.conf')
     with open(main, 'w') as f:
-        f.write('HostKey %s\nPidFile none\nListenAddress 127.0.0.1\n'
+        f.write('User root\nHostKey %s\nPidFile none\n'
+                'ListenAddress 127.0.0.1\n'
                 'Port %d\nInclude conf.d/*.conf\nInclude none-*.conf\n'
                 'LoginGraceTime 33\nMatch User carol\nInclude bob.conf\n'
                 % (hk.path, J.free_port()))
