@@ -12,11 +12,14 @@
  * included file opens a block that applies only where the including one
  * does, and ends with its file, after which the including file's block
  * is open again.  Includes nest 16 deep at most, as in sshd, which also
- * stops a file that includes itself.
+ * stops a file that includes itself.  Unlike sshd, a match that is not a
+ * regular file (a directory, a FIFO, /dev/zero) is an error, not read.
  *
  * Kept apart from config.c, which reads the lines, so that the one
  * recursive path through the reader is in one small place.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <glob.h>
 #include <stdio.h>
@@ -45,6 +48,7 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
     struct config_pos *pos, char *err, size_t errlen)
 {
 	struct config_pos sub;
+	struct stat st;
 	glob_t gl;
 	char *path;
 	size_t i, len;
@@ -68,6 +72,14 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
 	if (r == GLOB_NOMATCH)
 		log_debug2("%s line %d: no match for %s", file, line, path);
 	for (i = 0; r == 0 && i < gl.gl_pathc; i++) {
+		/* sshd would read a FIFO or a device: always a mistake. */
+		if (stat(gl.gl_pathv[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+			include_fail(err, errlen, file, line, "include",
+			    gl.gl_pathv[i]);
+			strncat(err, ": not a regular file", errlen -
+			    strlen(err) - 1);
+			goto out;
+		}
 		log_debug2("%s line %d: including %s", file, line,
 		    gl.gl_pathv[i]);
 		/* The included lines start in the block open here. */

@@ -5,8 +5,10 @@
  * StrictModes (sshd's safe_path_fd in misc.c): the file, after realpath,
  * must be a regular file owned by root or the user and not writable by
  * group or others, and so must every directory above it up to the
- * user's home (or "/" when the file is outside it).  Without a system
- * account the user is root: only root may own the files.
+ * user's home (or "/" when the file is outside it).  A name without a
+ * system account has no uid of its own: its files may be owned by root
+ * or by the account the daemon runs as (a demo under ~/.local/state, a
+ * key directory the jumpgate user keeps), which can read them anyway.
  *
  * sshd opens the file as the user, so a symlink from ~/.ssh/authorized_keys
  * to a file only root can read finds nothing.  jumpgate reads with its
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "authkeys.h"
 #include "str.h"
@@ -64,7 +67,7 @@ safepath_check(int fd, const char *path, const struct authkeys_acct *acct,
 {
 	char buf[PATH_MAX], home[PATH_MAX], *slash;
 	struct stat st, dst;
-	uid_t uid = acct->aa_account ? acct->aa_uid : 0;
+	uid_t uid = acct->aa_account ? acct->aa_uid : geteuid();
 	int comparehome = 0;
 
 	if (fstat(fd, &st) == -1 || realpath(path, buf) == NULL) {

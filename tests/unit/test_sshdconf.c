@@ -124,6 +124,7 @@ test_include_errors(void **state)
 {
 	struct config cf;
 	char err[CONFIG_ERR_MAX], *dir = tu_mkdtemp(), *self, text[PATH_MAX];
+	char want[PATH_MAX + 64];
 
 	/* A file including itself stops at sshd's depth limit (16). */
 	snprintf(text, sizeof(text), "%s/self.conf", dir);
@@ -141,6 +142,22 @@ test_include_errors(void **state)
 	assert_int_equal(load_file(&cf, text, err), -1);
 	assert_non_null(strstr(err, "empty.conf:1: Include missing filename "
 	    "argument"));
+	config_free(&cf);
+
+	/* Only regular files: a directory, a device is an error. */
+	config_init(&cf);
+	assert_int_equal(config_load_string(&cf, "Include /dev/null\n",
+	    "t.conf", err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:1: include \"/dev/null\": not a "
+	    "regular file");
+	config_free(&cf);
+	snprintf(text, sizeof(text), "Include %s\n", dir);
+	config_init(&cf);
+	assert_int_equal(config_load_string(&cf, text, "t.conf", err,
+	    sizeof(err)), -1);
+	snprintf(want, sizeof(want), "t.conf:1: include \"%s\": not a regular "
+	    "file", dir);
+	assert_string_equal(err, want);
 	config_free(&cf);
 	free(self);
 	tu_rmtree(dir);
