@@ -224,6 +224,15 @@ def t_cis_lists(c):
             r'in any group$' % re.escape(host))
     refused(c, c.d, c.users['deny'], r'^User %s from %s not allowed because '
             r'listed in DenyUsers$' % (c.users['deny'], re.escape(host)))
+    # --explain says what the daemon does
+    r = J.run([J.daemon_path(), '-f', c.d.conf, '--explain',
+               'user=%s,addr=127.0.0.1,key=%s.pub' % (c.users['out'],
+                                                      c.key.path),
+               '127.0.0.1', str(c.echo.port)], timeout=T(60))
+    assert r.rc == 1, r
+    assert re.search(r"^rule: User %s from 127\.0\.0\.1 not allowed because "
+                     r"none of user's groups are listed in AllowGroups$"
+                     % c.users['out'], r.out_text, re.M), r
 
 
 def t_cis_accounts(c):
