@@ -313,18 +313,27 @@ config_intern(struct config *cf, const char *file, int line)
 	return s;
 }
 
+int
+config_verrf(char *err, size_t errlen, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(err, errlen, "%s:%d: %s", file, line, msg);
+	return -1;
+}
+
 /* Writes "NAME:LINE: message" into the caller's buffer; returns -1. */
 static int
 config_fail(struct config_ctx *cx, const char *fmt, ...)
 {
-	char msg[CONFIG_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_verrf(cx->cx_err, cx->cx_errlen, cx->cx_name, cx->cx_line, fmt,
+	    ap);
 	va_end(ap);
-	snprintf(cx->cx_err, cx->cx_errlen, "%s:%d: %s", cx->cx_name,
-	    cx->cx_line, msg);
 	return -1;
 }
 

@@ -11,6 +11,7 @@
 #ifndef JG_CONFIG_H
 #define JG_CONFIG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "algos.h"
@@ -216,6 +217,13 @@ void	config_effective_login(const struct config *cf,
 	    const struct config_conninfo *ci, struct config_login *out);
 
 /*
+ * sshd's auth_root_allowed() for a key login (jumpgate runs no forced
+ * commands): 1 unless user is root and root_login (enum config_root, -1
+ * unset) refuses it.
+ */
+int	config_root_allowed(int root_login, const char *user);
+
+/*
  * The Banner file's text for the session (read at each connection, as
  * sshd does), or NULL: none set, unreadable, empty or over 1 MiB.
  */
@@ -287,6 +295,9 @@ void	config_dest_free(struct dest_rule *dr);
  * settings structure but keep separate files to stay readable.  Not for
  * use outside config/.
  */
+/* "FILE:LINE: message" into err; returns -1, for the callers' return. */
+int	config_verrf(char *err, size_t errlen, const char *file, int line,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* sshd's yes/no flag, case-insensitive: 1, 0, or -1 when neither. */
 int	config_yesno(const char *s);
 void	config_policy_init(struct policy_settings *ps);

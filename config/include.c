@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +34,18 @@
 /* sshd's SERVCONF_MAX_DEPTH. */
 #define INCLUDE_MAX_DEPTH	16
 
+static int	include_fail(char *, size_t, const char *, int, const char *,
+		    ...) __attribute__((format(printf, 5, 6)));
+
 static int
 include_fail(char *err, size_t errlen, const char *file, int line,
-    const char *msg, const char *arg)
+    const char *fmt, ...)
 {
-	snprintf(err, errlen, "%s:%d: %s%s%s%s", file, line, msg,
-	    arg != NULL ? " \"" : "", arg != NULL ? arg : "",
-	    arg != NULL ? "\"" : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_verrf(err, errlen, file, line, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -65,8 +71,8 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
 		path = xstrdup(arg);
 	memset(&gl, 0, sizeof(gl));
 	if ((r = glob(path, 0, NULL, &gl)) != 0 && r != GLOB_NOMATCH) {
-		include_fail(err, errlen, file, line, "include", path);
-		strncat(err, " glob failed", errlen - strlen(err) - 1);
+		include_fail(err, errlen, file, line, "include \"%s\" glob "
+		    "failed", path);
 		goto out;
 	}
 	if (r == GLOB_NOMATCH)
@@ -74,10 +80,8 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
 	for (i = 0; r == 0 && i < gl.gl_pathc; i++) {
 		/* sshd would read a FIFO or a device: always a mistake. */
 		if (stat(gl.gl_pathv[i], &st) == 0 && !S_ISREG(st.st_mode)) {
-			include_fail(err, errlen, file, line, "include",
-			    gl.gl_pathv[i]);
-			strncat(err, ": not a regular file", errlen -
-			    strlen(err) - 1);
+			include_fail(err, errlen, file, line, "include \"%s\": "
+			    "not a regular file", gl.gl_pathv[i]);
 			goto out;
 		}
 		log_debug2("%s line %d: including %s", file, line,
@@ -105,14 +109,14 @@ config_include(struct config *cf, char **av, int ac, const char *file,
 
 	if (ac == 0)
 		return include_fail(err, errlen, file, line, "Include missing "
-		    "filename argument", NULL);
+		    "filename argument");
 	if (pos->cp_depth >= INCLUDE_MAX_DEPTH)
 		return include_fail(err, errlen, file, line, "Too many "
-		    "recursive configuration includes", NULL);
+		    "recursive configuration includes");
 	for (i = 0; i < ac; i++) {
 		if (av[i][0] == '\0')
 			return include_fail(err, errlen, file, line, "keyword "
-			    "Include empty argument", NULL);
+			    "Include empty argument");
 		if (include_one(cf, av[i], file, line, pos, err, errlen) == -1)
 			return -1;
 	}

@@ -323,3 +323,10 @@ fail:
 	close(fd);
 	return NULL;
 }
+
+int
+config_root_allowed(int root_login, const char *user)
+{
+	return strcmp(user, "root") != 0 || root_login == -1 ||
+	    root_login == CONFIG_ROOT_YES || root_login == CONFIG_ROOT_NO_PASSWD;
+}

@@ -275,9 +275,7 @@ auth_method_name(int method)
 static int
 auth_root_allowed(struct session *s, const char *user)
 {
-	if (strcmp(user, "root") != 0 ||
-	    s->s_root_login == CONFIG_ROOT_YES ||
-	    s->s_root_login == CONFIG_ROOT_NO_PASSWD || s->s_root_login == -1)
+	if (config_root_allowed(s->s_root_login, user))
 		return 1;
 	log_info("ROOT LOGIN REFUSED FROM %.200s port %d", s->s_peer,
 	    s->s_peer_port);

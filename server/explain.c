@@ -90,6 +90,7 @@ explain_run(const struct config *cf, char *spec, const char *host,
     const char *portstr)
 {
 	struct config_conninfo ci;
+	struct config_login lg;
 	struct authkey_match match;
 	struct policy_settings ps;
 	struct policy_endpoint self[LISTEN_MAX_ENDPOINTS];
@@ -161,6 +162,12 @@ explain_run(const struct config *cf, char *spec, const char *host,
 		goto out;
 	}
 	found = 1;
+	config_effective_login(cf, &ci, &lg);
+	if (!config_root_allowed(lg.lg_root, ci.ci_user)) {
+		explain_print(0, &ci, host, port, NULL, "authentication: "
+		    "PermitRootLogin refuses root (ROOT LOGIN REFUSED)");
+		goto out;
+	}
 	snprintf(keysrc, sizeof(keysrc), "%s:%d", match.am_file,
 	    match.am_line);
 
