@@ -25,7 +25,8 @@ Checks:
     refused: bad ownership or modes for file ..."); a key file that is a
     symlink to a root-only file is refused ("Permission denied"); the
     global AllowTcpForwarding no holds for a user no Match re-enables;
-    the Banner file is sent.
+    the Banner file is sent; --explain gives the AllowGroups refusal as
+    its rule.
   * Include: a glob in lexical order relative to the main file's
     directory, Include inside Match, an error in an included file named
     FILE:LINE by -t (exit 255); HostCertificate refused at load.
