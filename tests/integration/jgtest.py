@@ -517,7 +517,7 @@ class Daemon:
 
     def __init__(self, env, name='jumpgate', listen=('127.0.0.1',),
                  port=None, extra='', loglevel='DEBUG3', hostkey=None,
-                 pidfile='none', log_option='-e'):
+                 pidfile='none', log_option='-e', strictmodes=False):
         self.env = env
         self.name = name
         self.listen = list(listen)
@@ -527,6 +527,7 @@ class Daemon:
         self.loglevel = loglevel
         self.pidfile = pidfile
         self.extra = extra
+        self.strictmodes = strictmodes
         self.conf = env.path(name + '.conf')
         self._write_conf()
         self.log_path = env.path(name + '.log')
@@ -547,6 +548,10 @@ class Daemon:
                   # tests run as root and read their temp files
                   'User root',
                   'StateDirectory %s' % self.env.statedir]
+        # The keys live under /tmp, which is world-writable: sshd's
+        # StrictModes (the default) refuses every file there.
+        if not self.strictmodes:
+            lines.append('StrictModes no')
         if self.extra:
             lines.append(self.extra)
         self.env.write(self.name + '.conf', '\n'.join(lines) + '\n')
