@@ -37,6 +37,8 @@ def setup(env, r):
         'HostKey %s' % env.key('host').path,
         'AuthorizedKeysFile %s/%%u.keys' % env.authdir,
         'PidFile none', 'User root', 'LogLevel DEBUG1',
+        # the keys sit under /tmp, which StrictModes refuses
+        'StrictModes no',
         'StateDirectory %s' % env.statedir]) + '\n')
     return c
 
