@@ -24,7 +24,8 @@ run_suite() {
 run_suite build-test ""
 # The Debian package: build, install, serve, forward, purge (about 20 s);
 # the container image: build without a registry, run, forward (about 15 s);
-# the systemd units under systemd as PID 1 in a container (about 70 s).
+# the systemd units under systemd as PID 1 in a container, with an upgrade
+# (about 70 s).
 packaging/debian/ci-test.sh
 packaging/container/ci-test.sh
 packaging/systemd/ci-test.sh

@@ -2,7 +2,9 @@
 # Builds the Debian package from a copy of the tree, so that nothing is
 # written next to the checkout (dpkg-buildpackage wants debian/ at the
 # top and writes the .deb into the parent directory).
-#   packaging/debian/build.sh OUTDIR     -> OUTDIR/jumpgate_VERSION_ARCH.deb
+#   packaging/debian/build.sh OUTDIR [VERSION]
+#                                    -> OUTDIR/jumpgate_VERSION_ARCH.deb
+# VERSION (for upgrade tests) replaces debian/changelog's in the copy.
 # The build log is OUTDIR/build.log; the path of the .deb is printed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,10 +24,20 @@ else
 fi
 rm -rf "$src/jumpgate/debian"
 cp -r packaging/debian "$src/jumpgate/debian"
+if [ -n "${2:-}" ]; then
+	{
+		printf 'jumpgate (%s) unstable; urgency=medium\n\n' "$2"
+		printf '  * Rebuilt as %s.\n\n' "$2"
+		printf ' -- %s  %s\n\n' "$(sed -n 's/^Maintainer: //p' packaging/debian/control)" \
+			"$(date -R)"
+		cat packaging/debian/changelog
+	} >"$src/jumpgate/debian/changelog"
+fi
 if ! (cd "$src/jumpgate" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
 	tail -60 "$out/build.log" >&2
 	echo "debian/build.sh: dpkg-buildpackage failed (log: $out/build.log)" >&2
 	exit 1
 fi
 mv "$src"/*.deb "$src"/*.buildinfo "$src"/*.changes "$out"/
-ls "$out"/jumpgate_*.deb
+ver=$(dpkg-parsechangelog -l "$src/jumpgate/debian/changelog" -S Version)
+ls "$out"/jumpgate_"$ver"_*.deb

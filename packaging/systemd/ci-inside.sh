@@ -3,11 +3,14 @@
 # systemd is PID 1: installs the package, and checks the units as
 # systemd runs them -- the account, capabilities and sandbox of the
 # started service, a forward through it, reload, stop, socket
-# activation, purge.  Prints "ok - ..." / "not ok - ..." lines.
-#   bash ci-inside.sh DEB RELOAD     RELOAD: "keeps" once SIGHUP reloads
+# activation, an upgrade, purge.  Prints "ok - ..." / "not ok - ..." lines.
+#   bash ci-inside.sh DEB NEXT_DEB RELOAD
+# NEXT_DEB is the same package with a higher version; RELOAD is "keeps"
+# once SIGHUP reloads.
 set -u
 deb=$1
-reload=$2
+next=$2
+reload=$3
 
 ok() { echo "ok - $*"; }
 bad() { echo "not ok - $*"; }
@@ -93,6 +96,27 @@ echo "restrict,port-forwarding $(cat /tmp/client.pub)" \
 echo "[127.0.0.1]:2222 $(cut -d' ' -f1,2 /etc/jumpgate/ssh_host_ed25519_key.pub)" \
 	>/tmp/known_hosts
 check "ssh -W through the service" forward
+
+# Upgrade as README says: the administrator's edit of the conffile and
+# the host key stay, and the service runs the new files.
+echo "# an administrator's edit" >>/etc/jumpgate/jumpgate.conf
+fp=$(ssh-keygen -lf /etc/jumpgate/ssh_host_ed25519_key.pub)
+if ! DEBIAN_FRONTEND=noninteractive dpkg -i "$next" >/tmp/dpkg.log 2>&1; then
+	sed 's/^/# /' /tmp/dpkg.log
+	bad "upgrade: dpkg -i"
+fi
+check "upgrade: the new version is installed" \
+	test "$(dpkg-query -W -f='${Version}' jumpgate)" = \
+	"$(dpkg-deb -f "$next" Version)"
+check "upgrade: the edited jumpgate.conf is kept" \
+	grep -q "^# an administrator's edit$" /etc/jumpgate/jumpgate.conf
+check "upgrade: the host key is kept" \
+	test "$(ssh-keygen -lf /etc/jumpgate/ssh_host_ed25519_key.pub)" = "$fp"
+check "upgrade: the service was restarted" \
+	bash -c "systemctl is-active -q jumpgate.service &&
+		[ \"\$(systemctl show -p MainPID --value jumpgate.service)\" != $pid ]"
+check "ssh -W after the upgrade" forward
+pid=$(mainpid)
 
 check "systemctl reload: ExecReload succeeds" systemctl reload jumpgate.service
 if [ "$reload" = keeps ]; then

@@ -8,7 +8,7 @@
 # package is installed there and packaging/systemd/ci-inside.sh checks
 # the running service.
 #
-#   packaging/systemd/ci-test.sh [DEB]    default: build it (debian/build.sh)
+#   packaging/systemd/ci-test.sh
 #
 # runc and explicit resource limits, as in packaging/container/ci-test.sh.
 set -euo pipefail
@@ -51,7 +51,10 @@ cleanup() {
 trap cleanup EXIT
 
 start=$(date +%s)
-deb=${1:-$(packaging/debian/build.sh "$tmp")}
+deb=$(packaging/debian/build.sh "$tmp")
+# The same with a higher version, to upgrade to.
+deb2=$(packaging/debian/build.sh "$tmp" "$(dpkg-parsechangelog \
+	-l packaging/debian/changelog -S Version)+upgradetest")
 
 # What the package needs at run time, systemd, and python3 for the
 # loopback target; the .deb's own dependencies come with them.
@@ -83,12 +86,14 @@ esac
 echo "ok - systemd is PID 1 in the container ($state) after $(( $(date +%s) - start ))s"
 
 podman cp "$deb" "$name":/tmp/jumpgate.deb
+podman cp "$deb2" "$name":/tmp/jumpgate-next.deb
 podman cp packaging/systemd/ci-inside.sh "$name":/tmp/ci-inside.sh
-podman exec "$name" bash /tmp/ci-inside.sh /tmp/jumpgate.deb "$reload" |
+podman exec "$name" bash /tmp/ci-inside.sh /tmp/jumpgate.deb \
+	/tmp/jumpgate-next.deb "$reload" |
 	tee "$tmp/inside.log"
 
 passes=$(( $(grep -c '^ok - ' "$tmp/inside.log" || true) + 1 ))
 fails=$(grep -c '^not ok - ' "$tmp/inside.log" || true)
-[ "$passes" -gt 15 ] || { echo "systemd/ci-test.sh: the checks did not run" >&2; fails=$((fails + 1)); }
+[ "$passes" -gt 20 ] || { echo "systemd/ci-test.sh: the checks did not run" >&2; fails=$((fails + 1)); }
 echo "systemd: $passes passed, $fails failed in $(( $(date +%s) - start ))s"
 [ "$fails" -eq 0 ]
