@@ -40,6 +40,7 @@ enum config_kind {
 	CK_LOGLEVEL,
 	CK_FACILITY,
 	CK_PIDFILE,
+	CK_USER,
 	CK_GRACE,
 	CK_MAXAUTH,
 	CK_MAXSTARTUPS,
@@ -82,6 +83,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
+	{ "User", CK_USER, NULL },		/* jumpgate's own */
 	{ "LoginGraceTime", CK_GRACE, NULL },
 	{ "MaxAuthTries", CK_MAXAUTH, NULL },
 	{ "MaxStartups", CK_MAXSTARTUPS, NULL },
@@ -634,6 +636,13 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		if (cf->c_pidfile == NULL)
 			cf->c_pidfile = config_abspath(av[0]);
 		break;
+	case CK_USER:
+		if (av[0][0] == '\0' || strchr(av[0], '/') != NULL)
+			return config_fail(cx, "%s: bad user name \"%s\"", kw,
+			    av[0]);
+		if (cf->c_user == NULL)
+			cf->c_user = xstrdup(av[0]);
+		break;
 	case CK_STATEDIR:
 		if (cf->c_state_dir == NULL)
 			cf->c_state_dir = config_abspath(av[0]);
@@ -1001,6 +1010,8 @@ config_finalize(struct config *cf)
 		cf->c_syslog_facility = LOG_AUTH;
 	if (cf->c_pidfile == NULL)
 		cf->c_pidfile = xstrdup("/run/jumpgate.pid");
+	if (cf->c_user == NULL)
+		cf->c_user = xstrdup(CONFIG_DEFAULT_USER);
 	if (cf->c_state_dir == NULL)
 		cf->c_state_dir = xstrdup("/var/lib/jumpgate");
 	if (cf->c_login_grace == -1)
@@ -1065,6 +1076,7 @@ config_free(struct config *cf)
 	for (i = 0; i < cf->c_nakfiles; i++)
 		free(cf->c_akfiles[i]);
 	free(cf->c_pidfile);
+	free(cf->c_user);
 	free(cf->c_state_dir);
 	free(cf->c_resolv_conf);
 	cf->c_resolv_conf = NULL;
@@ -1078,7 +1090,7 @@ config_free(struct config *cf)
 	cf->c_chan_timeouts = NULL;
 	cf->c_nchan_timeouts = -1;
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
-	cf->c_pidfile = cf->c_state_dir = NULL;
+	cf->c_pidfile = cf->c_state_dir = cf->c_user = NULL;
 	config_policy_free(&cf->c_policy);
 	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)

@@ -22,6 +22,9 @@
 #define CONFIG_MAX_AKFILES	8
 #define CONFIG_ERR_MAX		512
 
+/* The account the daemon drops to (the Debian package creates it). */
+#define CONFIG_DEFAULT_USER	"jumpgate"
+
 /* Where the daemon looks when -f is not given. */
 #define CONFIG_DEFAULT_PATH	JUMPGATE_SYSCONFDIR "/jumpgate.conf"
 /* ResolvConf's default: the system's nameservers. */
@@ -109,6 +112,7 @@ struct config {
 	int			 c_log_level;	/* enum log_level, -1 unset */
 	int			 c_syslog_facility;	/* -1 unset */
 	char			*c_pidfile;	/* "none" disables */
+	char			*c_user;	/* runs as, once started as root */
 	char			*c_state_dir;	/* generated host key lives here */
 	int			 c_login_grace;	/* seconds, 0 = none */
 	int			 c_max_auth_tries;

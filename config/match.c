@@ -492,6 +492,7 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	dprintf(fd, "syslogfacility %s\n",
 	    log_facility_name(cf->c_syslog_facility));
 	dprintf(fd, "pidfile %s\n", cf->c_pidfile ? cf->c_pidfile : "none");
+	dprintf(fd, "user %s\n", cf->c_user ? cf->c_user : CONFIG_DEFAULT_USER);
 	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
 	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
 	config_login_dump(lg, fd);

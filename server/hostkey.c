@@ -146,7 +146,9 @@ hostkey_write_file(const char *path, const char *text, mode_t mode)
 	int fd, rc = -1;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1 || (f = fdopen(fd, "w")) == NULL) {
+	/* An older file keeps its mode through O_CREAT: set it. */
+	if (fd == -1 || fchmod(fd, mode) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		if (fd != -1)
 			close(fd);
 		log_error("%s: %s: %s", __func__, path, strerror(errno));
@@ -200,9 +202,15 @@ hostkey_demo_setup(const struct config *cf, char *const *hostkeys,
 	snprintf(path, sizeof(path), "%s/authorized_keys", cf->c_state_dir);
 	if (hostkey_mkdirs(path) == -1)
 		goto out;
+	/*
+	 * The demo runs as "nobody" once started: its public key must be
+	 * reachable and readable, while the private keys stay 0600.
+	 */
+	if (chmod(cf->c_state_dir, 0711) == -1 || chmod(path, 0755) == -1)
+		goto out;
 	snprintf(path, sizeof(path), "%s/authorized_keys/" DEMO_USER,
 	    cf->c_state_dir);
-	if (hostkey_write_file(path, text, 0600) == -1)
+	if (hostkey_write_file(path, text, 0644) == -1)
 		goto out;
 
 	text[0] = '\0';

@@ -35,6 +35,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "privs.h"
 #include "str.h"
 #include "version.h"
 #include "worker.h"
@@ -56,6 +57,7 @@ static const char main_demo_config[] =
     "StateDirectory %s\n"
     "AuthorizedKeysFile %s/authorized_keys/%%u\n"
     "PidFile none\n"
+    "User nobody\n"
     "JumpgateDemo yes\n";
 
 struct main_opts {
@@ -242,7 +244,7 @@ main_str_differs(const char *a, const char *b)
 static void
 main_note_restart_only(const struct config *old, const struct config *cf)
 {
-	const char *what[8];
+	const char *what[9];
 	int i, n = 0;
 
 	if (old->c_nports != cf->c_nports || memcmp(old->c_ports, cf->c_ports,
@@ -258,6 +260,8 @@ main_note_restart_only(const struct config *old, const struct config *cf)
 	if (main_str_differs(old->c_state_dir, cf->c_state_dir) ||
 	    main_str_differs(old->c_pidfile, cf->c_pidfile))
 		what[n++] = "StateDirectory or PidFile";
+	if (main_str_differs(old->c_user, cf->c_user))
+		what[n++] = "User";
 	if (old->c_log_level != cf->c_log_level ||
 	    old->c_syslog_facility != cf->c_syslog_facility)
 		what[n++] = "LogLevel or SyslogFacility";
@@ -488,6 +492,8 @@ main(int argc, char **argv)
 	nhostkeys = hostkey_prepare(cf, mo->mo_test, hostkeys, HOSTKEY_MAX);
 	if (nhostkeys == -1)
 		log_fatal("no usable host key -- exiting.");
+	if (privs_check(cf) == -1)
+		log_fatal("cannot run as User %s -- exiting.", cf->c_user);
 	if (mo->mo_test) {
 		for (i = 0; i < nhostkeys; i++)
 			free(hostkeys[i]);
@@ -557,6 +563,8 @@ main(int argc, char **argv)
 	/* Paths are absolute by now; hold no directory busy. */
 	if (chdir("/") == -1)
 		log_fatal("chdir /: %s", strerror(errno));
+	/* Bound, keys loaded, pid file written: root is no longer needed. */
+	privs_drop(cf);
 
 	for (i = 0; i < 3; i++) {
 		sigev[i] = evsignal_new(main_base, sigs[i], main_on_signal,

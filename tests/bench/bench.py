@@ -227,6 +227,7 @@ ListenAddress 127.0.0.1
 HostKey {work}/host_ed25519
 AuthorizedKeysFile {work}/authorized_keys
 PidFile none
+User root
 LogLevel ERROR
 MaxStartups 1000:30:1000
 """)

@@ -544,6 +544,8 @@ class Daemon:
                   'AuthorizedKeysFile %s/%%u.keys' % self.env.authdir,
                   'LogLevel %s' % self.loglevel,
                   'PidFile %s' % self.pidfile,
+                  # tests run as root and read their temp files
+                  'User root',
                   'StateDirectory %s' % self.env.statedir]
         if self.extra:
             lines.append(self.extra)

@@ -76,7 +76,9 @@ DATA = J.pattern_bytes(4242, 16 << 10)
 # helpers
 
 def jg(args, timeout=T(60)):
-    return J.run([J.daemon_path()] + args, timeout=timeout)
+    # as root, where the package's account may not exist
+    return J.run([J.daemon_path(), '-o', 'User=root'] + args,
+                 timeout=timeout)
 
 
 def dash_T(conf, extra=()):

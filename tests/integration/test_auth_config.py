@@ -129,7 +129,9 @@ def check_conf(c, name, lines, want_rc, want=None, extra=()):
             ['HostKey %s' % c.d.hostkey.path, 'PidFile none',
              'ListenAddress 127.0.0.1', 'Port %d' % J.free_port()]
             + lines) + '\n')
-    r = J.run([J.daemon_path(), '-f', path] + list(extra), timeout=T(60))
+    # as root, where the package's account may not exist
+    r = J.run([J.daemon_path(), '-o', 'User=root', '-f', path] + list(extra),
+              timeout=T(60))
     assert r.rc == want_rc, r
     if want is not None:
         text = r.err_text if want_rc != 0 else r.out_text

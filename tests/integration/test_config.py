@@ -43,7 +43,7 @@ def setup(env, r):
         'HostKey %s' % c.hostkey.path,
         'AuthorizedKeysFile %s/%%u.keys' % env.authdir,
         'LogLevel DEBUG3',
-        'PidFile none',
+        'PidFile none', 'User root',
         'StateDirectory %s' % env.statedir, '']))
     c.bad_kw = env.write('badkw.conf', '\n'.join([
         'Port %d' % c.port,

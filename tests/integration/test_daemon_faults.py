@@ -165,7 +165,7 @@ def t_test_loads_hostkeys(c):
         return env.write(name, '\n'.join(
             ['Port %d' % J.free_port(), 'ListenAddress 127.0.0.1',
              'AuthorizedKeysFile %s/%%u.keys' % env.authdir,
-             'PidFile none', 'StateDirectory %s' % env.statedir] +
+             'PidFile none', 'User root', 'StateDirectory %s' % env.statedir] +
             ['HostKey %s' % k for k in keys]) + '\n')
 
     r = J.run([J.daemon_path(), '-t', '-f', conf('junk.conf', [junk])])

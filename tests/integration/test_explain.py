@@ -222,7 +222,8 @@ def t_examples_check(c):
                     r = J.run([J.SSH_KEYGEN, '-q', '-t', 'ed25519', '-N', '',
                                '-f', m.group(1)])
                     assert r.rc == 0, r
-        r = jg(['-t', '-f', p])
+        # as root without the package's account: say where to run
+        r = jg(['-o', 'User=root', '-t', '-f', p])
         if r.rc != 0:
             bad.append('jumpgate -t -f %s: exit %s\n%s'
                        % (c.ex.back(p), r.rc, c.ex.back(r.err_text)))
@@ -314,7 +315,7 @@ def t_dump_conn_match_kinds(c):
         'Port 2022',
         'ListenAddress 127.0.0.1',
         'AuthorizedKeysFile %s/%%u.keys' % c.env.authdir,
-        'PidFile none',
+        'PidFile none', 'User root',
         'StateDirectory %s' % c.env.statedir,
         'PermitOpen 127.0.0.1:1',
         'AllowTcpForwarding yes',

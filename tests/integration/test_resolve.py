@@ -226,7 +226,7 @@ def t_family_listeners(c):
     hk = env.key('host_af')
     common = ['HostKey %s' % hk.path,
               'AuthorizedKeysFile %s/%%u.keys' % env.authdir,
-              'PidFile none', 'StateDirectory %s' % env.statedir,
+              'PidFile none', 'User root', 'StateDirectory %s' % env.statedir,
               'ResolvConf %s' % c.rconf]
     port = J.free_port('::1')
     conf = env.write('af-bad.conf', '\n'.join(
@@ -264,7 +264,7 @@ def t_resolvconf_unreadable(c):
     hk = env.key('host_rc')
     conf = env.write('rc-bad.conf', '\n'.join([
         'Port %d' % J.free_port(), 'ListenAddress 127.0.0.1',
-        'HostKey %s' % hk.path, 'PidFile none',
+        'HostKey %s' % hk.path, 'PidFile none', 'User root',
         'StateDirectory %s' % env.statedir,
         'ResolvConf %s' % env.path('no-such-resolv.conf')]) + '\n')
     r = J.run([J.daemon_path(), '-f', conf, '-e'], timeout=T(60))

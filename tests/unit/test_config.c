@@ -35,6 +35,7 @@
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
 	"pidfile /run/jumpgate.pid\n" \
+	"user jumpgate\n" \
 	"logingracetime 120\n" \
 	"maxauthtries 6\n" \
 	"permitrootlogin without-password\n" \
@@ -876,6 +877,7 @@ test_dump_configured(void **state)
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
 	    "pidfile none\n"
+	    "user jumpgate\n"
 	    "logingracetime 3600\n"
 	    "maxauthtries 3\n"
 	    "permitrootlogin without-password\n"
@@ -1376,6 +1378,28 @@ test_dump_conn(void **state)
 }
 
 /* Banner, PermitRootLogin, AuthenticationMethods, PermitListen (login.c). */
+/* User: first value wins, jumpgate's default otherwise, a name only. */
+static void
+test_user_keyword(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	(void)state;
+	config_init(&cf);
+	assert_int_equal(load(&cf, "User nobody\nUser root\n", err), 0);
+	config_finalize(&cf);
+	assert_string_equal(cf.c_user, "nobody");
+	config_free(&cf);
+	config_init(&cf);
+	assert_int_equal(load(&cf, "Port 22\n", err), 0);
+	config_finalize(&cf);
+	assert_string_equal(cf.c_user, "jumpgate");
+	config_free(&cf);
+	check_error("User ../etc\n",
+	    "test.conf:1: User: bad user name \"../etc\"");
+}
+
 static void
 test_login_keywords(void **state)
 {
@@ -1503,6 +1527,7 @@ main(void)
 		cmocka_unit_test(test_dump_defaults),
 		cmocka_unit_test(test_dump_configured),
 		cmocka_unit_test(test_address_family),
+		cmocka_unit_test(test_user_keyword),
 		cmocka_unit_test(test_liveness_keywords),
 		cmocka_unit_test(test_policy_values),
 		cmocka_unit_test(test_permitopen_forms),

@@ -1,0 +1,100 @@
+/*
+ * privs.c: dropping root after start-up, as the User keyword says.
+ *
+ * A port below 1024 and a root-only host key need root; nothing after
+ * that does, so once main has bound and loaded, the daemon becomes User
+ * (default "jumpgate", which the Debian package creates).  Staying root
+ * takes an explicit "User root".  One capability may survive the switch:
+ * CAP_DAC_READ_SEARCH, when authorized_keys files live in users' homes
+ * (%h or a relative pattern), so they can be read as sshd reads them
+ * without the daemon being able to write anything it could not before.
+ * The capability calls are the raw syscalls: libcap would be a
+ * dependency for two of them.
+ */
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authkeys.h"
+#include "config.h"
+#include "log.h"
+#include "privs.h"
+
+static int
+privs_wanted(const struct config *cf)
+{
+	return geteuid() == 0 && strcmp(cf->c_user, "root") != 0;
+}
+
+int
+privs_check(const struct config *cf)
+{
+	if (!privs_wanted(cf))
+		return 0;
+	errno = 0;
+	if (getpwnam(cf->c_user) == NULL) {
+		log_error("User %s: no such account (%s); create it (the "
+		    "Debian package does) or set \"User root\" to keep "
+		    "running as root", cf->c_user,
+		    errno ? strerror(errno) : "not found");
+		return -1;
+	}
+	return 0;
+}
+
+/* Permitted and effective: CAP_DAC_READ_SEARCH alone. */
+static int
+privs_keep_dac_read(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+	    0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	data[0].permitted = data[0].effective = 1U << CAP_DAC_READ_SEARCH;
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+void
+privs_drop(const struct config *cf)
+{
+	const struct passwd *pw;
+	int keep;
+
+	if (geteuid() != 0) {
+		log_debug("%s: not started as root: User %s not applied",
+		    __func__, cf->c_user);
+		return;
+	}
+	if (!privs_wanted(cf)) {
+		log_verbose("running as root, as \"User root\" asks");
+		return;
+	}
+	if ((pw = getpwnam(cf->c_user)) == NULL)
+		log_fatal("User %s: no such account", cf->c_user);
+	keep = authkeys_need_home(cf->c_akfiles, cf->c_nakfiles);
+	if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+		log_fatal("%s: PR_SET_KEEPCAPS: %s", __func__, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		log_fatal("%s: cannot become %s: %s", __func__, cf->c_user,
+		    strerror(errno));
+	/* A uid 0 User, or a kernel that let us keep root, is no drop. */
+	if (pw->pw_uid == 0 || setuid(0) != -1)
+		log_fatal("%s: still root after switching to %s", __func__,
+		    cf->c_user);
+	if (keep && privs_keep_dac_read() == -1)
+		log_fatal("%s: capset CAP_DAC_READ_SEARCH: %s", __func__,
+		    strerror(errno));
+	if (keep)
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	log_verbose("running as %s (uid %d)%s", cf->c_user, (int)pw->pw_uid,
+	    keep ? ", able to read users' authorized_keys" : "");
+}

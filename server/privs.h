@@ -1,0 +1,24 @@
+/*
+ * privs.h: leaving root once the daemon holds what only root could get.
+ */
+#ifndef JG_PRIVS_H
+#define JG_PRIVS_H
+
+struct config;
+
+/*
+ * Started as root with a User other than root: 0 when the account
+ * exists, else -1 with the reason logged (for -t and start-up alike).
+ * Not root, or User root: 0.
+ */
+int	privs_check(const struct config *cf);
+
+/*
+ * Becomes User (groups, gid, uid), keeping CAP_DAC_READ_SEARCH only when
+ * an AuthorizedKeysFile pattern reaches into home directories.  Call
+ * with one thread only, after binding and loading host keys.  Fatal on
+ * any failure: a daemon that meant to drop root must not go on as root.
+ */
+void	privs_drop(const struct config *cf);
+
+#endif
