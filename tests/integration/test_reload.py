@@ -26,6 +26,8 @@ Checks (one daemon, Workers 2, $NOTIFY_SOCKET an abstract socket):
   * MaxChannelsPerUser 30 -> 3 by reload while alice holds 3 channels:
     her next open is refused naming "MaxChannelsPerUser 3 reached" (the
     count survived); after one closes she opens again.
+  * Workers 2 -> 3: "main_note_restart_only: Workers changed: takes
+    effect at restart"; old and new sessions still forward.
   * The notify socket saw READY=1, then for each reload RELOADING=1 with
     MONOTONIC_USEC=<digits> followed by READY=1, in that order.
 """
@@ -78,10 +80,10 @@ class Notify:
         self.sock.close()
 
 
-def conf(c, permit, caps=30, bad=False):
+def conf(c, permit, caps=30, bad=False, workers=2):
     d = c.d
-    d.extra = ('Workers 2\nMaxChannelsPerUser %d\nPermitOpen 127.0.0.1:%d '
-               '127.0.0.1:%d' % (caps, c.sink.port, permit))
+    d.extra = ('Workers %d\nMaxChannelsPerUser %d\nPermitOpen 127.0.0.1:%d '
+               '127.0.0.1:%d' % (workers, caps, c.sink.port, permit))
     if bad:
         d.extra = 'NoSuchKeyword yes\n' + d.extra
     d._write_conf()
@@ -268,11 +270,21 @@ def t_caps(c):
         ch.close()
 
 
+def t_restart_only(c):
+    conf(c, c.b.port, caps=3, workers=3)
+    m = reload(c)
+    c.d.log.wait(r'^main_note_restart_only: Workers changed: takes effect '
+                 r'at restart$', m)
+    t = connect(c)
+    echo(t, c.b.port).close()
+    echo(c.old, c.b.port).close()
+
+
 def t_notify(c):
-    # READY, then 4 reloads (one refused) of RELOADING + READY each
-    msgs = c.notify.wait(9)
+    # READY, then 5 reloads (one refused) of RELOADING + READY each
+    msgs = c.notify.wait(11)
     assert msgs[0] == 'READY=1', msgs
-    for i in range(4):
+    for i in range(5):
         r, rd = msgs[1 + 2 * i], msgs[2 + 2 * i]
         assert re.fullmatch(r'RELOADING=1\nMONOTONIC_USEC=\d+', r), msgs
         assert rd == 'READY=1', msgs
@@ -291,6 +303,8 @@ if __name__ == '__main__':
         ('a new HostKey is seen by a new connection', t_hostkey),
         ('a lowered MaxChannelsPerUser counts channels already open',
          t_caps),
+        ('Workers changed: logged as taking effect at restart, serving '
+         'goes on', t_restart_only),
         ('notify: READY=1, then RELOADING=1 + MONOTONIC_USEC, READY=1',
          t_notify),
     ])

@@ -1501,6 +1501,24 @@ test_free_twice(void **state)
 	config_free(&cf);
 }
 
+/* A reload's config lives until its last holder lets go (ASan: no leak). */
+static void
+test_refcount(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cf = config_new();
+
+	assert_int_equal(load(cf, "PermitOpen db:5432\n", err), 0);
+	config_finalize(cf);
+	assert_ptr_equal(config_ref(cf), cf);
+	assert_int_equal(cf->c_refs, 2);
+	config_unref(cf);
+	assert_int_equal(cf->c_refs, 1);
+	assert_string_equal(cf->c_policy.ps_permitopen[0].pe_host, "db");
+	config_unref(cf);
+	config_unref(NULL);
+}
+
 int
 main(void)
 {
@@ -1538,6 +1556,7 @@ main(void)
 		cmocka_unit_test(test_dump_conn),
 		cmocka_unit_test(test_login_keywords),
 		cmocka_unit_test(test_free_twice),
+		cmocka_unit_test(test_refcount),
 	};
 
 	tu_log_capture();
