@@ -839,8 +839,10 @@ done:
 
 /* sshd's auth_openfile(): regular files only, never blocking on a FIFO. */
 static FILE *
-authkeys_open(const char *path, const char *user)
+authkeys_open(const char *path, const char *user,
+    const struct authkeys_acct *acct)
 {
+	char why[PATH_MAX + 64];
 	struct stat st;
 	FILE *fp;
 	int fd;
@@ -864,6 +866,21 @@ authkeys_open(const char *path, const char *user)
 		close(fd);
 		return NULL;
 	}
+	switch (acct->aa_strict || acct->aa_account ? safepath_check(fd,
+	    path, acct, why, sizeof(why)) : 0) {
+	case SAFEPATH_UNREADABLE:
+		/* What sshd's open as the user would have said. */
+		log_info("Could not open user '%s' authorized keys '%s': %s",
+		    user, path, strerror(EACCES));
+		close(fd);
+		return NULL;
+	case SAFEPATH_BAD:
+		log_info("Authentication refused: %s", why);
+		close(fd);
+		return NULL;
+	default:
+		break;
+	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
 	    (fp = fdopen(fd, "r")) == NULL) {
 		close(fd);
@@ -874,8 +891,9 @@ authkeys_open(const char *path, const char *user)
 
 /* One file; 1 when found, with out filled. */
 static int
-authkeys_scan(const char *path, const char *user, const ssh_key key,
-    const char *ip, struct authkey_match *out)
+authkeys_scan(const char *path, const char *user,
+    const struct authkeys_acct *acct, const ssh_key key, const char *ip,
+    struct authkey_match *out)
 {
 	char *line = NULL, *cp, loc[256];
 	size_t linesize = 0;
@@ -884,7 +902,7 @@ authkeys_scan(const char *path, const char *user, const ssh_key key,
 	FILE *fp;
 
 	log_debug("trying public key file %s", path);
-	if ((fp = authkeys_open(path, user)) == NULL)
+	if ((fp = authkeys_open(path, user, acct)) == NULL)
 		return 0;
 	/* As sshd, read to the end even after a match. */
 	while (getline(&line, &linesize, fp) != -1) {
@@ -916,6 +934,20 @@ authkeys_find_home(char *const *patterns, int npatterns, const char *user,
     const char *home, const ssh_key key, const char *client_ip,
     struct authkey_match *out)
 {
+	struct authkeys_acct acct;
+
+	memset(&acct, 0, sizeof(acct));
+	acct.aa_home = home;
+	return authkeys_find_acct(patterns, npatterns, user, &acct, key,
+	    client_ip, out);
+}
+
+int
+authkeys_find_acct(char *const *patterns, int npatterns, const char *user,
+    const struct authkeys_acct *acct, const ssh_key key,
+    const char *client_ip, struct authkey_match *out)
+{
+	const char *home = acct->aa_home;
 	char path[PATH_MAX];
 	int i, found = 0;
 
@@ -934,7 +966,7 @@ authkeys_find_home(char *const *patterns, int npatterns, const char *user,
 			    __func__, patterns[i], user);
 			continue;
 		}
-		found = authkeys_scan(path, user, key, client_ip, out);
+		found = authkeys_scan(path, user, acct, key, client_ip, out);
 	}
 	return found;
 }

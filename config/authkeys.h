@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <libssh/libssh.h>
@@ -114,6 +115,30 @@ int	authkeys_find_home(char *const *patterns, int npatterns,
 	    const char *user, const char *home, const ssh_key key,
 	    const char *client_ip, struct authkey_match *out);
 void	authkeys_match_free(struct authkey_match *m);
+
+/*
+ * The account a file is read for, and StrictModes (safepath.c).  With
+ * authkeys_find_acct each file opened is checked as sshd does: a file
+ * the account could not read itself is "Permission denied", a StrictModes
+ * failure "Authentication refused: bad ownership or modes for ...".
+ */
+struct authkeys_acct {
+	const char	*aa_home;	/* the account's home, or NULL */
+	uid_t		 aa_uid;
+	gid_t		 aa_gid;
+	int		 aa_account;	/* 0: the name has no system account */
+	int		 aa_strict;	/* StrictModes */
+};
+
+#define SAFEPATH_BAD		(-1)	/* StrictModes refuses; err set */
+#define SAFEPATH_UNREADABLE	(-2)	/* the account could not read it */
+
+int	safepath_check(int fd, const char *path,
+	    const struct authkeys_acct *acct, char *err, size_t errlen);
+int	authkeys_find_acct(char *const *patterns, int npatterns,
+	    const char *user, const struct authkeys_acct *acct,
+	    const ssh_key key, const char *client_ip,
+	    struct authkey_match *out);
 
 /*
  * sshd's match_host_and_ip for from= (with UseDNS no, so the host name is

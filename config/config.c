@@ -31,6 +31,7 @@
 #include "config.h"
 #include "log.h"
 #include "str.h"
+#include "version.h"
 
 enum config_kind {
 	CK_PORT,
@@ -50,6 +51,8 @@ enum config_kind {
 	CK_STATEDIR,
 	CK_WORKERS,
 	CK_DEMO,
+	CK_STRICTMODES,
+	CK_USEPAM,	/* which account checks apply: see README */
 	CK_ADDRFAMILY,
 	CK_RESOLVCONF,
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
@@ -58,6 +61,7 @@ enum config_kind {
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
+	CK_INCLUDE,	/* include.c, also inside Match */
 	CK_IGNORE,	/* harmless whatever its value */
 	CK_IGNORE_M,	/* the same, and sshd allows it inside Match */
 	CK_REFUSE,	/* a restriction jumpgate does not enforce */
@@ -121,21 +125,25 @@ static const struct config_keyword config_keywords[] = {
 	{ "ConnectTimeout", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "ShutdownGraceTime", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
+	{ "Include", CK_INCLUDE, NULL },
 	{ "Banner", CK_LOGIN, NULL },
 	{ "PermitRootLogin", CK_LOGIN, NULL },
 	{ "AuthenticationMethods", CK_LOGIN, NULL },
 	{ "PermitListen", CK_LOGIN, NULL },
+	{ "AllowUsers", CK_LOGIN, NULL },
+	{ "DenyUsers", CK_LOGIN, NULL },
+	{ "AllowGroups", CK_LOGIN, NULL },
+	{ "DenyGroups", CK_LOGIN, NULL },
+	{ "StrictModes", CK_STRICTMODES, NULL },
+	{ "UsePAM", CK_USEPAM, NULL },
 
 	/*
 	 * Restrictions.  Each one narrows who may log in or where a
 	 * forwarded connection may go; until the policy code enforces
 	 * them, a config that uses them must not load.
 	 */
-	{ "Include", CK_REFUSE, NULL },
-	{ "AllowUsers", CK_REFUSE, NULL },
-	{ "DenyUsers", CK_REFUSE, NULL },
-	{ "AllowGroups", CK_REFUSE, NULL },
-	{ "DenyGroups", CK_REFUSE, NULL },
+	/* libssh 0.10 has no way to offer a host certificate. */
+	{ "HostCertificate", CK_REFUSE, NULL },
 	{ "AuthorizedKeysCommand", CK_REFUSE, NULL },
 	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
@@ -185,13 +193,12 @@ static const struct config_keyword config_keywords[] = {
 	IGN("GSSAPIStoreCredentialsOnRekey"), IGN("GSSAPIStrictAcceptorCheck"),
 	IGN("IgnoreUserKnownHosts"), IGN("KerberosGetAFSToken"),
 	IGN("KerberosOrLocalPasswd"), IGN("KerberosTicketCleanup"),
-	IGN("UsePAM"),
 	IGN("FingerprintHash"),
-	IGN("HostCertificate"), IGN("HostKeyAgent"), IGN("ModuliFile"),
+	IGN("HostKeyAgent"), IGN("ModuliFile"),
 	IGN("SecurityKeyProvider"), IGN("VersionAddendum"),
 	/* It only exempts from PerSourcePenalties, which must be "no". */
 	IGN("PerSourcePenaltyExemptList"), IGN("SshdAuthPath"),
-	IGN("SshdSessionPath"), IGN("StrictModes"), IGN("UseDNS"),
+	IGN("SshdSessionPath"), IGN("UseDNS"),
 	IGN("AFSTokenPassing"), IGN("CheckMail"), IGN("KerberosTgtPassing"),
 	IGN("KeyRegenerationInterval"), IGN("PAMAuthenticationViaKbdInt"),
 	IGN("Protocol"), IGN("ReverseMappingCheck"),
@@ -227,7 +234,7 @@ static int	config_apply(struct config *, struct config_ctx *,
 		    const struct config_keyword *, char **, int);
 static const char *config_intern(struct config *, const char *, int);
 static int	config_parse(struct config *, const char *, const char *,
-		    int, int *, int, char *, size_t);
+		    int, struct config_pos *, int, char *, size_t);
 
 const char *
 config_algos(const struct config *cf, enum algos_kind kind)
@@ -274,6 +281,8 @@ config_init(struct config *cf)
 	cf->c_unused_timeout = -1;
 	cf->c_connect_timeout = -1;
 	cf->c_shutdown_grace = -1;
+	cf->c_strict_modes = -1;
+	cf->c_use_pam = -1;
 	config_policy_init(&cf->c_policy);
 	config_login_init(&cf->c_login);
 	memset(config_noted, 0, sizeof(config_noted));
@@ -306,18 +315,27 @@ config_intern(struct config *cf, const char *file, int line)
 	return s;
 }
 
+int
+config_verrf(char *err, size_t errlen, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	char msg[CONFIG_ERR_MAX];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(err, errlen, "%s:%d: %s", file, line, msg);
+	return -1;
+}
+
 /* Writes "NAME:LINE: message" into the caller's buffer; returns -1. */
 static int
 config_fail(struct config_ctx *cx, const char *fmt, ...)
 {
-	char msg[CONFIG_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_verrf(cx->cx_err, cx->cx_errlen, cx->cx_name, cx->cx_line, fmt,
+	    ap);
 	va_end(ap);
-	snprintf(cx->cx_err, cx->cx_errlen, "%s:%d: %s", cx->cx_name,
-	    cx->cx_line, msg);
 	return -1;
 }
 
@@ -721,6 +739,16 @@ config_apply(struct config *cf, struct config_ctx *cx,
 		if (cf->c_demo == -1)
 			cf->c_demo = n;
 		break;
+	case CK_STRICTMODES:
+	case CK_USEPAM:
+		if ((n = config_yesno(av[0])) == -1)
+			return config_fail(cx, "%s: unsupported option \"%s\" "
+			    "(yes or no)", kw, av[0]);
+		capp = ck->ck_kind == CK_USEPAM ? &cf->c_use_pam :
+		    &cf->c_strict_modes;
+		if (*capp == -1)
+			*capp = n;
+		break;
 	case CK_ALGOS:
 		n = algos_kind_by_keyword(kw);
 		if ((list = algos_resolve(n, av[0], &dropped, msg,
@@ -761,20 +789,21 @@ config_apply(struct config *cf, struct config_ctx *cx,
 }
 
 /*
- * One line.  *inmatch says whether a Match block is open (a block lasts
- * to the next Match or the end of its file); cmdline marks -o, which is
- * always global, as in sshd.
+ * One line.  pos says which Match block is open (a block lasts to the
+ * next Match or the end of its file); cmdline marks -o, which is always
+ * global, as in sshd.
  */
 static int
 config_parse(struct config *cf, const char *line, const char *name,
-    int lineno, int *inmatch, int cmdline, char *err, size_t errlen)
+    int lineno, struct config_pos *pos, int cmdline, char *err,
+    size_t errlen)
 {
 	const struct config_keyword *ck;
 	struct policy_settings *ps;
 	struct config_ctx cx;
 	char *copy, *p, *kw, **av = NULL, msg[CONFIG_ERR_MAX];
 	size_t len, idx;
-	int ac = 0, ret = -1;
+	int ac = 0, ret = -1, inmatch = pos->cp_block != 0;
 	char term;
 
 	copy = xstrdup(line);
@@ -812,14 +841,15 @@ config_parse(struct config *cf, const char *line, const char *name,
 	 * whole daemon only, and a per-user value it ignored would be a
 	 * limit the operator believes in.
 	 */
-	if (*inmatch && ck->ck_kind == CK_LIVENESS_M) {
+	if (inmatch && ck->ck_kind == CK_LIVENESS_M) {
 		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
 		    "applies it to every connection only", kw);
 		goto done;
 	}
 	/* sshd's words; checked before anything else about the line. */
-	if (*inmatch && ck->ck_kind != CK_POLICY && ck->ck_kind != CK_MATCH &&
-	    ck->ck_kind != CK_IGNORE_M && ck->ck_kind != CK_LOGIN) {
+	if (inmatch && ck->ck_kind != CK_POLICY && ck->ck_kind != CK_MATCH &&
+	    ck->ck_kind != CK_IGNORE_M && ck->ck_kind != CK_LOGIN &&
+	    ck->ck_kind != CK_INCLUDE) {
 		config_fail(&cx, "Directive '%s' is not allowed within a Match "
 		    "block", kw);
 		goto done;
@@ -839,10 +869,23 @@ config_parse(struct config *cf, const char *line, const char *name,
 		if (config_match_parse(cf, av, ac, config_intern(cf, name, -1),
 		    lineno, err, errlen) == -1)
 			goto done;
-		*inmatch = 1;
+		pos->cp_block = cf->c_nmatches;
+		if (pos->cp_base != 0)
+			config_match_inherit(cf, pos->cp_block - 1,
+			    pos->cp_base - 1);
+		break;
+	case CK_INCLUDE:
+		if (cmdline) {
+			config_fail(&cx, "Include directive not supported as a "
+			    "command-line option");
+			goto done;
+		}
+		if (config_include(cf, av, ac, name, lineno, pos, err,
+		    errlen) == -1)
+			goto done;
 		break;
 	case CK_POLICY:
-		ps = *inmatch ? &cf->c_matches[cf->c_nmatches - 1].cm_policy :
+		ps = inmatch ? &cf->c_matches[pos->cp_block - 1].cm_policy :
 		    &cf->c_policy;
 		if (config_policy_parse(ps, kw, av, ac, config_intern(cf, name,
 		    -1), lineno, config_intern(cf, name, lineno), err,
@@ -850,8 +893,8 @@ config_parse(struct config *cf, const char *line, const char *name,
 			goto done;
 		break;
 	case CK_LOGIN:
-		if (config_login_parse(*inmatch ?
-		    &cf->c_matches[cf->c_nmatches - 1].cm_login : &cf->c_login,
+		if (config_login_parse(inmatch ?
+		    &cf->c_matches[pos->cp_block - 1].cm_login : &cf->c_login,
 		    kw, av, ac, msg, sizeof(msg)) == -1) {
 			config_fail(&cx, "%s", msg);
 			goto done;
@@ -909,19 +952,39 @@ int
 config_parse_line(struct config *cf, const char *line, const char *name,
     int lineno, char *err, size_t errlen)
 {
-	int inmatch = cf->c_nmatches > 0;
+	struct config_pos pos = { cf->c_nmatches, 0, 0, JUMPGATE_SYSCONFDIR };
 
-	return config_parse(cf, line, name, lineno, &inmatch, 0, err, errlen);
+	return config_parse(cf, line, name, lineno, &pos, 0, err, errlen);
 }
 
+/*
+ * A relative Include path starts at the main file's directory, as sshd's
+ * start at /etc/ssh where its sshd_config lives.
+ */
 int
 config_load_file(struct config *cf, const char *path, char *err,
     size_t errlen)
 {
+	struct config_pos pos = { 0, 0, 0, NULL };
+	char *abs = config_abspath(path), *slash;
+	int ret;
+
+	if ((slash = strrchr(abs, '/')) != NULL)
+		*(slash == abs ? slash + 1 : slash) = '\0';
+	pos.cp_dir = abs;
+	ret = config_load_pos(cf, path, &pos, err, errlen);
+	free(abs);
+	return ret;
+}
+
+int
+config_load_pos(struct config *cf, const char *path, struct config_pos *pos,
+    char *err, size_t errlen)
+{
 	FILE *fp;
 	char *line = NULL;
 	size_t linesize = 0;
-	int lineno = 0, ret = 0, inmatch = 0;
+	int lineno = 0, ret = 0;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -929,7 +992,7 @@ config_load_file(struct config *cf, const char *path, char *err,
 	}
 	while (getline(&line, &linesize, fp) != -1) {
 		lineno++;
-		if (config_parse(cf, line, path, lineno, &inmatch, 0, err,
+		if (config_parse(cf, line, path, lineno, pos, 0, err,
 		    errlen) == -1) {
 			ret = -1;
 			goto done;
@@ -952,7 +1015,8 @@ config_load_string(struct config *cf, const char *text, const char *name,
 	const char *p = text, *nl;
 	char *line;
 	size_t len;
-	int lineno = 0, r, inmatch = 0;
+	int lineno = 0, r;
+	struct config_pos pos = { 0, 0, 0, JUMPGATE_SYSCONFDIR };
 
 	while (*p != '\0') {
 		nl = strchr(p, '\n');
@@ -960,7 +1024,7 @@ config_load_string(struct config *cf, const char *text, const char *name,
 		line = xmalloc(len + 1);
 		memcpy(line, p, len);
 		line[len] = '\0';
-		r = config_parse(cf, line, name, ++lineno, &inmatch, 0, err,
+		r = config_parse(cf, line, name, ++lineno, &pos, 0, err,
 		    errlen);
 		free(line);
 		if (r == -1)
@@ -976,10 +1040,10 @@ int
 config_apply_option(struct config *cf, const char *opt, char *err,
     size_t errlen)
 {
-	int inmatch = 0;
+	struct config_pos pos = { 0, 0, 0, JUMPGATE_SYSCONFDIR };
 
 	/* sshd reports -o problems as "command-line line 0". */
-	return config_parse(cf, opt, "command-line", 0, &inmatch, 1, err,
+	return config_parse(cf, opt, "command-line", 0, &pos, 1, err,
 	    errlen);
 }
 
@@ -1041,6 +1105,10 @@ config_finalize(struct config *cf)
 		cf->c_workers = 0;
 	if (cf->c_demo == -1)
 		cf->c_demo = 0;
+	if (cf->c_strict_modes == -1)
+		cf->c_strict_modes = 1;
+	if (cf->c_use_pam == -1)
+		cf->c_use_pam = 0;
 	if (cf->c_resolv_conf == NULL)
 		cf->c_resolv_conf = xstrdup(CONFIG_DEFAULT_RESOLV_CONF);
 	if (cf->c_alive_interval == -1)

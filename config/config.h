@@ -11,6 +11,7 @@
 #ifndef JG_CONFIG_H
 #define JG_CONFIG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "algos.h"
@@ -69,7 +70,23 @@ enum config_root {
 	CONFIG_ROOT_NO,
 };
 
+/* AllowUsers and friends (access.c), in the order sshd checks them. */
+enum config_acl_kind {
+	CONFIG_ACL_DENY_USERS = 0,
+	CONFIG_ACL_ALLOW_USERS,
+	CONFIG_ACL_DENY_GROUPS,
+	CONFIG_ACL_ALLOW_GROUPS,
+	CONFIG_ACL_NKINDS
+};
+
+/* One keyword's patterns; every line adds to the list, as in sshd. */
+struct config_acl {
+	char	**al_pat;
+	int	  al_n;
+};
+
 struct config_login {
+	struct config_acl lg_acl[CONFIG_ACL_NKINDS];
 	int	 lg_root;	/* enum config_root, -1 unset */
 	char	*lg_banner;	/* Banner: a path or "none"; NULL unset */
 	char	*lg_authmethods;	/* as -T prints it; NULL unset */
@@ -85,6 +102,19 @@ struct config_match {
 	int			 cm_line;
 	struct policy_settings	 cm_policy;
 	struct config_login	 cm_login;
+};
+
+/*
+ * Where a line being read belongs (config.c, include.c): the Match block
+ * it adds to, the block that was open where its file was included (a
+ * Match in that file applies only within it, as in sshd), how deep the
+ * Includes go, and where a relative Include path starts.
+ */
+struct config_pos {
+	int		 cp_block;	/* index + 1 of the open block; 0 none */
+	int		 cp_base;	/* the same at the Include line */
+	int		 cp_depth;	/* 0 for the main file */
+	const char	*cp_dir;
 };
 
 /* One ChannelTimeout "type=interval" pair. */
@@ -142,6 +172,8 @@ struct config {
 	int			 c_unused_timeout;	/* seconds, 0 = none */
 	int			 c_connect_timeout;	/* seconds, 0 = kernel */
 	int			 c_shutdown_grace;	/* seconds, 0 = none */
+	int			 c_strict_modes;	/* StrictModes */
+	int			 c_use_pam;	/* UsePAM: account checks */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;
@@ -187,12 +219,33 @@ void	config_effective_login(const struct config *cf,
 	    const struct config_conninfo *ci, struct config_login *out);
 
 /*
+ * sshd's auth_root_allowed() for a key login (jumpgate runs no forced
+ * commands): 1 unless user is root and root_login (enum config_root, -1
+ * unset) refuses it.
+ */
+int	config_root_allowed(int root_login, const char *user);
+
+/*
  * The Banner file's text for the session (read at each connection, as
  * sshd does), or NULL: none set, unreadable, empty or over 1 MiB.
  */
 char	*config_banner_read(const char *path);
 /* ChannelTimeout for a channel type: the first matching pair, else 0. */
 int	config_channel_timeout(const struct config *cf, const char *type);
+
+/*
+ * sshd's allowed_user() for the lists (access.c): DenyUsers, AllowUsers,
+ * DenyGroups, AllowGroups, in that order, with the Match blocks for ci
+ * applied.  host is the client's address (UseDNS no); groups are the
+ * account's group names, NULL when it has none (or no account).  1 when
+ * allowed; 0 with why set to sshd's log line.
+ */
+int	config_access_allowed(const struct config *cf,
+	    const struct config_conninfo *ci, const char *host,
+	    char *const *groups, int ngroups, char *why, size_t whylen);
+/* 1 when a group list is in force for ci: only then are groups needed. */
+int	config_access_needs_groups(const struct config *cf,
+	    const struct config_conninfo *ci);
 
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
@@ -256,6 +309,9 @@ void	config_dest_free(struct dest_rule *dr);
  * settings structure but keep separate files to stay readable.  Not for
  * use outside config/.
  */
+/* "FILE:LINE: message" into err; returns -1, for the callers' return. */
+int	config_verrf(char *err, size_t errlen, const char *file, int line,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* sshd's yes/no flag, case-insensitive: 1, 0, or -1 when neither. */
 int	config_yesno(const char *s);
 void	config_policy_init(struct policy_settings *ps);
@@ -273,6 +329,21 @@ void	config_login_free(struct config_login *lg);
 int	config_login_parse(struct config_login *lg, const char *keyword,
 	    char **av, int ac, char *err, size_t errlen);
 void	config_login_dump(const struct config_login *lg, int fd);
+/* Reads one file at pos (the main file, or one an Include names). */
+int	config_load_pos(struct config *cf, const char *path,
+	    struct config_pos *pos, char *err, size_t errlen);
+/* Include (include.c): every file the globs name, in lexical order. */
+int	config_include(struct config *cf, char **av, int ac,
+	    const char *file, int line, struct config_pos *pos, char *err,
+	    size_t errlen);
+/* Makes block child apply only where block parent does. */
+void	config_match_inherit(struct config *cf, int child, int parent);
+/* AllowUsers, DenyUsers, AllowGroups, DenyGroups (access.c). */
+int	config_access_parse(struct config_login *lg, const char *keyword,
+	    char **av, int ac, char *err, size_t errlen);
+void	config_access_free(struct config_login *lg);
+void	config_access_dump(const struct config *cf,
+	    const struct config_conninfo *ci, int fd);
 /* sshd's time format ("1h30m", bare seconds): seconds, or -1. */
 int	config_convtime(const char *s);
 /* ClientAlive*, TCPKeepAlive, Compression, RekeyLimit, the timeouts. */

@@ -70,14 +70,12 @@ static int	liveness_rekey(struct config *, struct liveness_ctx *,
 static int
 liveness_fail(struct liveness_ctx *lx, const char *fmt, ...)
 {
-	char msg[CONFIG_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	config_verrf(lx->lx_err, lx->lx_errlen, lx->lx_file, lx->lx_line, fmt,
+	    ap);
 	va_end(ap);
-	snprintf(lx->lx_err, lx->lx_errlen, "%s:%d: %s", lx->lx_file,
-	    lx->lx_line, msg);
 	return -1;
 }
 

@@ -1,6 +1,7 @@
 /*
  * login.c: the sshd keywords about who may log in and what they are told
- * first: Banner, PermitRootLogin, AuthenticationMethods, PermitListen.
+ * first: Banner, PermitRootLogin, AuthenticationMethods, PermitListen
+ * (and the access lists, AllowUsers and friends, parsed in access.c).
  *
  * They live apart from the forwarding policy (dest.c) because they are
  * decided at authentication, not per channel.  jumpgate offers only
@@ -75,6 +76,7 @@ config_login_free(struct config_login *lg)
 	free(lg->lg_banner);
 	free(lg->lg_authmethods);
 	free(lg->lg_permitlisten);
+	config_access_free(lg);
 	config_login_init(lg);
 }
 
@@ -194,6 +196,11 @@ config_login_parse(struct config_login *lg, const char *kw, char **av,
 {
 	size_t i;
 
+	if (strcasecmp(kw, "AllowUsers") == 0 ||
+	    strcasecmp(kw, "DenyUsers") == 0 ||
+	    strcasecmp(kw, "AllowGroups") == 0 ||
+	    strcasecmp(kw, "DenyGroups") == 0)
+		return config_access_parse(lg, kw, av, ac, err, errlen);
 	if (ac == 0 || av[0][0] == '\0')
 		return login_fail(err, errlen, "%s: missing argument", kw);
 	if (strcasecmp(kw, "AuthenticationMethods") == 0)
@@ -315,4 +322,11 @@ fail:
 	free(text);
 	close(fd);
 	return NULL;
+}
+
+int
+config_root_allowed(int root_login, const char *user)
+{
+	return strcmp(user, "root") != 0 || root_login == -1 ||
+	    root_login == CONFIG_ROOT_YES || root_login == CONFIG_ROOT_NO_PASSWD;
 }

@@ -56,6 +56,7 @@ static int	match_fail(char *, size_t, const char *, int, const char *,
 		    ...) __attribute__((format(printf, 5, 6)));
 static int	match_port(const char *, int *);
 static void	config_dump_with(const struct config *,
+		    const struct config_conninfo *,
 		    const struct policy_settings *, const struct config_login *,
 		    int);
 
@@ -444,7 +445,7 @@ config_dump_cap(int fd, const char *kw, int v)
 void
 config_dump(const struct config *cf, int fd)
 {
-	config_dump_with(cf, &cf->c_policy, &cf->c_login, fd);
+	config_dump_with(cf, NULL, &cf->c_policy, &cf->c_login, fd);
 }
 
 /* sshd -T -C: Match blocks applied for one connection. */
@@ -457,13 +458,13 @@ config_dump_conn(const struct config *cf, const struct config_conninfo *ci,
 
 	config_effective_policy(cf, ci, &ps);
 	config_effective_login(cf, ci, &lg);
-	config_dump_with(cf, &ps, &lg, fd);
+	config_dump_with(cf, ci, &ps, &lg, fd);
 	config_policy_release(&ps);
 }
 
 static void
-config_dump_with(const struct config *cf, const struct policy_settings *ps,
-    const struct config_login *lg, int fd)
+config_dump_with(const struct config *cf, const struct config_conninfo *ci,
+    const struct policy_settings *ps, const struct config_login *lg, int fd)
 {
 	int i, j;
 
@@ -496,6 +497,9 @@ config_dump_with(const struct config *cf, const struct policy_settings *ps,
 	dprintf(fd, "logingracetime %d\n", cf->c_login_grace);
 	dprintf(fd, "maxauthtries %d\n", cf->c_max_auth_tries);
 	config_login_dump(lg, fd);
+	config_access_dump(cf, ci, fd);
+	dprintf(fd, "strictmodes %s\n", cf->c_strict_modes ? "yes" : "no");
+	dprintf(fd, "usepam %s\n", cf->c_use_pam ? "yes" : "no");
 	dprintf(fd, "maxstartups %d:%d:%d\n", cf->c_max_startups_begin,
 	    cf->c_max_startups_rate, cf->c_max_startups);
 	config_dump_cap(fd, "persourcemaxstartups", cf->c_persource_max);

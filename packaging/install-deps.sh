@@ -8,7 +8,8 @@ pkgs=(meson ninja-build pkg-config gcc libc6-dev libssh-dev libevent-dev)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev
 	       openssh-client openssh-server putty-tools dropbear-bin
-	       python3 python3-paramiko python3-asyncssh ncat socat curl procps)
+	       python3 python3-paramiko python3-asyncssh ncat socat curl procps
+	       systemd)
 fi
 
 missing=()

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <libssh/server.h>
 
+#include "account.h"
 #include "admit.h"
 #include "auth.h"
 #include "authkeys.h"
@@ -190,9 +191,31 @@ auth_log_user_permits(struct session *s)
 }
 
 /*
+ * sshd's allowed_user(), for a user that has keys: the account's state
+ * when the name is a system account, then the access lists.  A refused
+ * user is then treated as an invalid one, as sshd does.
+ */
+static int
+auth_allowed(struct session *s, const struct account *ac,
+    const struct config_conninfo *ci)
+{
+	const struct config *cf = s->s_worker->w_config;
+	char why[512];
+
+	if (!account_usable(ac, ci->ci_user, cf->c_use_pam))
+		return 0;
+	if (!config_access_allowed(cf, ci, s->s_peer, ac->ac_groups,
+	    ac->ac_ngroups, why, sizeof(why))) {
+		log_info("%s", why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * The first request names the user for the whole session, as in sshd:
- * the account is looked up (only if a pattern needs it) and its files
- * checked once, Match applied, and the Banner sent before any reply.
+ * the account is looked up and its files checked once, Match applied,
+ * the user allowed or not, and the Banner sent before any reply.
  */
 static void
 auth_start(struct session *s, const char *user)
@@ -200,22 +223,32 @@ auth_start(struct session *s, const char *user)
 	const struct config *cf = s->s_worker->w_config;
 	struct config_conninfo ci;
 	struct config_login lg;
+	struct account ac;
 	ssh_string str;
 	char *text;
 
+	ci.ci_user = user;
+	ci.ci_addr = s->s_peer;
+	ci.ci_laddr = s->s_local;
+	ci.ci_lport = s->s_local_port;
 	s->s_authuser = xstrdup(user);
-	s->s_home = authkeys_user_home(cf->c_akfiles, cf->c_nakfiles, user);
+	account_lookup(user, config_access_needs_groups(cf, &ci), &ac);
+	if (ac.ac_home != NULL)
+		s->s_home = xstrdup(ac.ac_home);
+	s->s_acct.aa_home = s->s_home;
+	s->s_acct.aa_uid = ac.ac_uid;
+	s->s_acct.aa_gid = ac.ac_gid;
+	s->s_acct.aa_account = ac.ac_exists;
+	s->s_acct.aa_strict = cf->c_strict_modes;
 	if (!authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
 	    s->s_home)) {
 		log_info("Invalid user %.100s from %s port %d", user,
 		    s->s_peer, s->s_peer_port);
 		s->s_invalid_logged = 1;
-	}
+	} else if (!auth_allowed(s, &ac, &ci))
+		s->s_invalid_logged = 1;
+	account_free(&ac);
 	auth_log_admin_permits(s, user);
-	ci.ci_user = user;
-	ci.ci_addr = s->s_peer;
-	ci.ci_laddr = s->s_local;
-	ci.ci_lport = s->s_local_port;
 	config_effective_login(cf, &ci, &lg);
 	s->s_root_login = lg.lg_root;
 	if ((text = config_banner_read(lg.lg_banner)) != NULL) {
@@ -262,9 +295,7 @@ auth_method_name(int method)
 static int
 auth_root_allowed(struct session *s, const char *user)
 {
-	if (strcmp(user, "root") != 0 ||
-	    s->s_root_login == CONFIG_ROOT_YES ||
-	    s->s_root_login == CONFIG_ROOT_NO_PASSWD || s->s_root_login == -1)
+	if (config_root_allowed(s->s_root_login, user))
 		return 1;
 	log_info("ROOT LOGIN REFUSED FROM %.200s port %d", s->s_peer,
 	    s->s_peer_port);
@@ -328,8 +359,8 @@ auth_request(struct session *s, ssh_message msg)
 	memset(&match, 0, sizeof(match));
 	found = auth_key_allowed(cf, key) &&
 	    state != SSH_PUBLICKEY_STATE_WRONG &&
-	    authkeys_find_home(cf->c_akfiles, cf->c_nakfiles, user, s->s_home,
-	    key, s->s_peer, &match) == 1;
+	    authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles, user,
+	    &s->s_acct, key, s->s_peer, &match) == 1;
 	if (!found) {
 		auth_log(s, 0, user, keydesc, 0);
 		goto fail;

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <libssh/libssh.h>
 
+#include "account.h"
 #include "addr.h"
 #include "authkeys.h"
 #include "config.h"
@@ -89,6 +90,7 @@ explain_run(const struct config *cf, char *spec, const char *host,
     const char *portstr)
 {
 	struct config_conninfo ci;
+	struct config_login lg;
 	struct authkey_match match;
 	struct policy_settings ps;
 	struct policy_endpoint self[LISTEN_MAX_ENDPOINTS];
@@ -99,6 +101,9 @@ explain_run(const struct config *cf, char *spec, const char *host,
 	struct evdns_base *dns = NULL;
 	const char *keyfile = NULL;
 	char err[CONFIG_ERR_MAX], keysrc[sizeof(match.am_file) + 16];
+	struct authkeys_acct acct;
+	struct account ac;
+	char why[512];
 	ssh_key key = NULL;
 	long port;
 	int rc = EXPLAIN_ERROR, found = 0;
@@ -106,6 +111,7 @@ explain_run(const struct config *cf, char *spec, const char *host,
 	memset(&match, 0, sizeof(match));
 	memset(&ps, 0, sizeof(ps));
 	memset(&ea, 0, sizeof(ea));
+	memset(&ac, 0, sizeof(ac));
 	if (config_parse_conninfo(spec, &ci, &keyfile, err, sizeof(err)) ==
 	    -1) {
 		fprintf(stderr, "--explain: %s\n", err);
@@ -126,18 +132,42 @@ explain_run(const struct config *cf, char *spec, const char *host,
 	}
 
 	rc = EXPLAIN_DENIED;
-	if (!authkeys_user_known(cf->c_akfiles, cf->c_nakfiles, ci.ci_user)) {
+	/* The daemon's first-request checks, in its order (auth.c). */
+	account_lookup(ci.ci_user, config_access_needs_groups(cf, &ci), &ac);
+	acct.aa_home = ac.ac_home;
+	acct.aa_uid = ac.ac_uid;
+	acct.aa_gid = ac.ac_gid;
+	acct.aa_account = ac.ac_exists;
+	acct.aa_strict = cf->c_strict_modes;
+	if (!authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles,
+	    ci.ci_user, ac.ac_home)) {
 		explain_print(0, &ci, host, port, NULL, "unknown user: none of "
 		    "its AuthorizedKeysFile files exists");
 		goto out;
 	}
-	if (authkeys_find(cf->c_akfiles, cf->c_nakfiles, ci.ci_user, key,
-	    ci.ci_addr, &match) != 1) {
+	if (!account_usable(&ac, ci.ci_user, cf->c_use_pam)) {
+		explain_print(0, &ci, host, port, NULL, "account: refused (see "
+		    "the log line above)");
+		goto out;
+	}
+	if (!config_access_allowed(cf, &ci, ci.ci_addr, ac.ac_groups,
+	    ac.ac_ngroups, why, sizeof(why))) {
+		explain_print(0, &ci, host, port, NULL, why);
+		goto out;
+	}
+	if (authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles, ci.ci_user,
+	    &acct, key, ci.ci_addr, &match) != 1) {
 		explain_print(0, &ci, host, port, NULL, "authentication: no "
 		    "usable line for this key (see the log lines above)");
 		goto out;
 	}
 	found = 1;
+	config_effective_login(cf, &ci, &lg);
+	if (!config_root_allowed(lg.lg_root, ci.ci_user)) {
+		explain_print(0, &ci, host, port, NULL, "authentication: "
+		    "PermitRootLogin refuses root (ROOT LOGIN REFUSED)");
+		goto out;
+	}
 	snprintf(keysrc, sizeof(keysrc), "%s:%d", match.am_file,
 	    match.am_line);
 
@@ -202,5 +232,6 @@ out:
 		authkeys_match_free(&match);
 	}
 	ssh_key_free(key);
+	account_free(&ac);
 	return rc;
 }

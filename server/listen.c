@@ -7,9 +7,16 @@
  * address fails at start-up.  The same endpoints are what the
  * special-destination guard refuses as targets: forwarding into jumpgate
  * itself is never useful and only hides where a connection came from.
+ *
+ * Under systemd socket activation (LISTEN_PID is ours, LISTEN_FDS > 0)
+ * the sockets systemd passed replace ListenAddress and Port: every
+ * worker accepts from its own dup of each, so the kernel wakes them all
+ * and one wins the accept.
  */
 #include <sys/socket.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -22,6 +29,12 @@
 #include "log.h"
 #include "str.h"
 #include "worker.h"
+
+/* sd_listen_fds(3): passed sockets start at descriptor 3. */
+#define LISTEN_FDS_START	3
+
+static int	listen_activated[LISTEN_MAX_ENDPOINTS];
+static int	listen_nactivated = -1;	/* not looked at yet */
 
 /* One listening socket for one worker; SO_REUSEPORT lets all share it. */
 static int
@@ -161,6 +174,102 @@ listen_bind_one(const struct addrinfo *ai, int port, void *arg)
 	return 0;
 }
 
+/*
+ * The sockets systemd passed, checked to be listening TCP sockets; the
+ * variables are removed so that nothing we start inherits them.
+ */
+static int
+listen_inherit(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long lpid, nfds;
+	int i, fd, type, on;
+	socklen_t len;
+
+	if (listen_nactivated != -1)
+		return listen_nactivated;
+	listen_nactivated = 0;
+	if (pid == NULL || fds == NULL ||
+	    str_to_long(pid, 1, 0x7fffffff, &lpid) == -1 ||
+	    (pid_t)lpid != getpid() ||
+	    str_to_long(fds, 1, LISTEN_MAX_ENDPOINTS, &nfds) == -1)
+		goto out;
+	for (i = 0; i < nfds; i++) {
+		fd = LISTEN_FDS_START + i;
+		len = sizeof(type);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    type != SOCK_STREAM || (len = sizeof(on),
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len)) ==
+		    -1 || !on)
+			log_fatal("socket activation: descriptor %d is not a "
+			    "listening TCP socket", fd);
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ==
+		    -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+			log_fatal("socket activation: descriptor %d: %s", fd,
+			    strerror(errno));
+		listen_activated[listen_nactivated++] = fd;
+	}
+	log_info("socket activation: %d socket%s from systemd; ListenAddress "
+	    "and Port are not used", listen_nactivated,
+	    listen_nactivated == 1 ? "" : "s");
+out:
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return listen_nactivated;
+}
+
+/* The address a passed socket listens on, as getaddrinfo would give it. */
+static int
+listen_activated_addr(int fd, struct sockaddr_storage *ss,
+    struct addrinfo *ai, char *ntop, size_t ntoplen, int *port)
+{
+	socklen_t len = sizeof(*ss);
+
+	if (getsockname(fd, (struct sockaddr *)ss, &len) == -1)
+		return -1;
+	memset(ai, 0, sizeof(*ai));
+	ai->ai_family = ss->ss_family;
+	ai->ai_socktype = SOCK_STREAM;
+	ai->ai_addr = (struct sockaddr *)ss;
+	ai->ai_addrlen = len;
+	addr_ntop(ai->ai_addr, ntop, ntoplen, port);
+	return 0;
+}
+
+/* Every worker gets its own dup of every passed socket. */
+static int
+listen_adopt_all(struct worker *workers, int nworkers, char *first_host,
+    size_t hostlen, int *first_port)
+{
+	struct sockaddr_storage ss;
+	struct addrinfo ai;
+	char ntop[ADDR_STRLEN];
+	int i, k, fd, port;
+
+	for (i = 0; i < listen_nactivated; i++) {
+		for (k = 0; k < nworkers; k++) {
+			if (workers[k].w_nlfds == WORKER_MAX_LISTENERS)
+				log_fatal("too many listen addresses");
+			fd = k == 0 ? listen_activated[i] :
+			    fcntl(listen_activated[i], F_DUPFD_CLOEXEC, 0);
+			if (fd == -1)
+				log_fatal("socket activation: dup: %s",
+				    strerror(errno));
+			workers[k].w_lfds[workers[k].w_nlfds++] = fd;
+		}
+		if (listen_activated_addr(listen_activated[i], &ss, &ai, ntop,
+		    sizeof(ntop), &port) == -1)
+			continue;
+		log_info("Server listening on %s port %d.", ntop, port);
+		if (i == 0) {
+			str_lcpy(first_host, ntop, hostlen);
+			*first_port = port;
+		}
+	}
+	return listen_nactivated;
+}
+
 int
 listen_bind_all(const struct config *cf, struct worker *workers, int nworkers,
     char *first_host, size_t hostlen, int *first_port)
@@ -168,6 +277,9 @@ listen_bind_all(const struct config *cf, struct worker *workers, int nworkers,
 	struct listen_bind_state lb = { workers, nworkers, 0, first_host,
 	    hostlen, first_port };
 
+	if (listen_inherit() > 0)
+		return listen_adopt_all(workers, nworkers, first_host,
+		    hostlen, first_port);
 	listen_foreach(cf, listen_bind_one, &lb);
 	return lb.lb_bound;
 }
@@ -208,7 +320,18 @@ listen_endpoints(const struct config *cf, struct policy_endpoint *out,
     int max)
 {
 	struct listen_endpoint_state le = { out, max, 0 };
+	struct sockaddr_storage ss;
+	struct addrinfo ai;
+	char ntop[ADDR_STRLEN];
+	int i, port;
 
+	if (listen_nactivated > 0) {
+		for (i = 0; i < listen_nactivated; i++)
+			if (listen_activated_addr(listen_activated[i], &ss,
+			    &ai, ntop, sizeof(ntop), &port) == 0)
+				listen_endpoint_one(&ai, port, &le);
+		return le.le_n;
+	}
 	listen_foreach(cf, listen_endpoint_one, &le);
 	return le.le_n;
 }

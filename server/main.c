@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <libssh/libssh.h>
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "notify.h"
 #include "privs.h"
+#include "resolve.h"
 #include "str.h"
 #include "version.h"
 #include "worker.h"
@@ -427,6 +429,25 @@ main_write_pidfile(const char *path)
 }
 
 /*
+ * Builds the resolver the workers will build, once, and drops it: a bad
+ * ResolvConf then fails -t and start-up before anything listens.
+ */
+static void
+main_check_resolver(const struct config *cf)
+{
+	struct event_base *base;
+	struct evdns_base *dns;
+	char err[CONFIG_ERR_MAX];
+
+	if ((base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	if ((dns = resolve_dns_new(base, cf, err, sizeof(err))) == NULL)
+		log_fatal("%s", err);
+	evdns_base_free(dns, 0);
+	event_base_free(base);
+}
+
+/*
  * Waits for every worker to leave its loop.  A worker that does not within
  * MAIN_STOP_WAIT is stuck in a call that never returns: freeing what it
  * uses would crash it, and waiting would make SIGTERM useless, so the
@@ -494,6 +515,7 @@ main(int argc, char **argv)
 		log_fatal("no usable host key -- exiting.");
 	if (privs_check(cf) == -1)
 		log_fatal("cannot run as User %s -- exiting.", cf->c_user);
+	main_check_resolver(cf);
 	if (mo->mo_test) {
 		for (i = 0; i < nhostkeys; i++)
 			free(hostkeys[i]);

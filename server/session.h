@@ -50,6 +50,7 @@ struct session {
 	int			 s_dropped;	/* we ended it, and said why */
 	char			*s_authuser;	/* the one user name tried */
 	char			*s_home;	/* its home, if a pattern needs it */
+	struct authkeys_acct	 s_acct;	/* its account, for key files */
 	int			 s_root_login;	/* enum config_root, for it */
 	int			 s_startup;	/* counted in MaxStartups */
 	char			 s_peer[ADDR_STRLEN];

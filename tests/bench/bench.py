@@ -228,6 +228,7 @@ HostKey {work}/host_ed25519
 AuthorizedKeysFile {work}/authorized_keys
 PidFile none
 User root
+StrictModes no
 LogLevel ERROR
 MaxStartups 1000:30:1000
 """)

@@ -517,7 +517,7 @@ class Daemon:
 
     def __init__(self, env, name='jumpgate', listen=('127.0.0.1',),
                  port=None, extra='', loglevel='DEBUG3', hostkey=None,
-                 pidfile='none', log_option='-e'):
+                 pidfile='none', log_option='-e', strictmodes=False):
         self.env = env
         self.name = name
         self.listen = list(listen)
@@ -527,6 +527,7 @@ class Daemon:
         self.loglevel = loglevel
         self.pidfile = pidfile
         self.extra = extra
+        self.strictmodes = strictmodes
         self.conf = env.path(name + '.conf')
         self._write_conf()
         self.log_path = env.path(name + '.log')
@@ -547,6 +548,10 @@ class Daemon:
                   # tests run as root and read their temp files
                   'User root',
                   'StateDirectory %s' % self.env.statedir]
+        # The keys live under /tmp, which is world-writable: sshd's
+        # StrictModes (the default) refuses every file there.
+        if not self.strictmodes:
+            lines.append('StrictModes no')
         if self.extra:
             lines.append(self.extra)
         self.env.write(self.name + '.conf', '\n'.join(lines) + '\n')
@@ -814,14 +819,19 @@ class Target:
     """A TCP listener served by Python threads; one handler thread per
     accepted connection, each recorded as a Conn in self.conns."""
 
-    def __init__(self, handler, host='127.0.0.1', backlog=512, name='target'):
+    def __init__(self, handler, host='127.0.0.1', backlog=512, name='target',
+                 port=0):
         self.handler = handler
         self.host = host
         self.name = name
         fam = socket.AF_INET6 if ':' in host else socket.AF_INET
         self.lsock = socket.socket(fam, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((host, 0))
+        try:
+            self.lsock.bind((host, port))
+        except OSError:
+            self.lsock.close()
+            raise
         self.lsock.listen(backlog)
         self.port = self.lsock.getsockname()[1]
         self.conns = []
@@ -856,6 +866,22 @@ class Target:
             c.done.set()
             with self.lock:
                 self.lock.notify_all()
+
+    @classmethod
+    def same_port_pair(cls, ctx, handler, name='target'):
+        """Targets on 127.0.0.1:P and [::1]:P, the same P, closed with
+        ctx."""
+        for _ in range(200):
+            t4 = cls(handler, '127.0.0.1', name=name + '4')
+            try:
+                t6 = cls(handler, '::1', name=name + '6', port=t4.port)
+            except OSError:
+                t4.close()
+                continue
+            ctx.closing(t4)
+            ctx.closing(t6)
+            return t4, t6
+        raise AssertionError('no port free on both 127.0.0.1 and ::1')
 
     def wait_conns(self, n, timeout=T(60)):
         with self.lock:

@@ -114,6 +114,14 @@ def root_refused(c, d):
 def t_root_login(c):
     root_refused(c, c.d)
     root_refused(c, c.dm)
+    # --explain walks the same rule as the daemon
+    for d in (c.d, c.dm):
+        r = J.run([J.daemon_path(), '-f', d.conf, '--explain',
+                   'user=root,addr=127.0.0.1,key=%s.pub' % c.rootkey.path,
+                   '127.0.0.1', str(c.echo.port)], timeout=T(60))
+        assert r.rc == 1, r
+        assert 'rule: authentication: PermitRootLogin refuses root' in \
+            r.out_text, r
     # the default lets a key in, as sshd's prohibit-password does
     m = c.dd.mark()
     r = echo_via(c, c.dd, c.rootkey, 'root')

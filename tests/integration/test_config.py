@@ -121,8 +121,15 @@ def t_logfile_pidfile_sigterm_busy(c):
     ssh = None
     try:
         d.start()
-        with open(pidfile) as f:
-            assert f.read().strip() == str(d.pid), 'pid file content'
+        # written once every address is bound, a moment after the
+        # "Server listening" lines the start waited for
+        def pid_written():
+            try:
+                with open(pidfile) as f:
+                    return f.read().strip() == str(d.pid)
+            except OSError:
+                return False
+        J.wait_until(pid_written, T(30), 'the pid file to hold the pid')
         ssh = J.Proc(J.ssh_w_args(key, d, '127.0.0.1', src.port), env=env,
                      name='ssh-busy', stdout=subprocess.DEVNULL)
         conn = src.wait_conns(1)[0]

@@ -40,11 +40,13 @@ Checks:
     machine.
 """
 
+import atexit
 import os
 import re
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -123,7 +125,15 @@ class Examples:
     """A copy of packaging/examples/ with /etc/jumpgate/ rewritten."""
 
     def __init__(self, env):
-        self.dir = env.path('etc-jumpgate')
+        # StrictModes (on in the examples) refuses key files under /tmp,
+        # as sshd does: the copy goes where a real /etc/jumpgate could be
+        if os.access('/run', os.W_OK):
+            base = tempfile.mkdtemp(dir='/run', prefix='jg-explain-')
+            os.chmod(base, 0o755)
+            atexit.register(shutil.rmtree, base, True)
+            self.dir = os.path.join(base, 'etc-jumpgate')
+        else:
+            self.dir = env.path('etc-jumpgate')
         shutil.copytree(EXAMPLES, self.dir)
         self.prefix = self.dir + '/'
         self.confs = []
@@ -137,7 +147,8 @@ class Examples:
                 f.write(text.replace(ETC, self.prefix))
             self.confs.append(p)
         # authorized_keys files must not be group/world-writable copies
-        for root, _, files in os.walk(self.dir):
+        for root, dirs, files in os.walk(self.dir):
+            os.chmod(root, 0o755)
             for fn in files:
                 os.chmod(os.path.join(root, fn), 0o644)
 

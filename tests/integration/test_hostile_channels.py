@@ -41,7 +41,10 @@ from paramiko.message import Message  # noqa: E402
 
 
 def reset_handler(sock, conn):
-    """Accepts, then resets the connection at once."""
+    """Resets the connection once the client's first byte came (so the
+    channel was confirmed: a reset before that fails the connect)."""
+    sock.settimeout(T(30))
+    sock.recv(1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                     struct.pack('ii', 1, 0))
 
@@ -162,6 +165,7 @@ def closed_by_daemon(c, t, mark):
     """Opens a channel to the resetting target and sends EOF: the daemon's
     two halves close and it sends CLOSE, which the client ignores."""
     ch = open_direct(t, c.reset.port)
+    ch.sendall(b'x')
     c.d.log.wait(r'channel (\d+): input drain -> closed', mark=mark,
                  timeout=T(30))
     ch.shutdown_write()

@@ -126,33 +126,9 @@ def dual_handler(sock, conn):
     J.echo_handler(sock, conn)
 
 
-class PortTarget(J.Target):
-    """A J.Target on a chosen port (port 0: any)."""
-
-    def __init__(self, host, port, name):
-        import threading
-        self.handler = dual_handler
-        self.host = host
-        self.name = name
-        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-        self.lsock = socket.socket(fam, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            self.lsock.bind((host, port))
-        except OSError:
-            self.lsock.close()
-            raise
-        self.lsock.listen(64)
-        self.port = self.lsock.getsockname()[1]
-        self.conns = []
-        self.lock = threading.Condition()
-        self._stop = False
-        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self.thread.start()
-
-
 def target(c, name, host='127.0.0.1', port=0):
-    return c.closing(PortTarget(host, port, name))
+    return c.closing(J.Target(dual_handler, host, backlog=64, name=name,
+                              port=port))
 
 
 def consecutive_targets(c, n, host='127.0.0.1'):
@@ -165,7 +141,8 @@ def consecutive_targets(c, n, host='127.0.0.1'):
         ts = []
         try:
             for i in range(n):
-                ts.append(PortTarget(host, base + i, 'range%d' % i))
+                ts.append(J.Target(dual_handler, host, backlog=64,
+                                     name='range%d' % i, port=base + i))
         except OSError:
             for t in ts:
                 t.close()
@@ -178,17 +155,7 @@ def consecutive_targets(c, n, host='127.0.0.1'):
 
 def same_port_pair(c, name):
     """Targets on 127.0.0.1:P and [::1]:P (same P)."""
-    for _ in range(200):
-        t4 = PortTarget('127.0.0.1', 0, name + '4')
-        try:
-            t6 = PortTarget('::1', t4.port, name + '6')
-        except OSError:
-            t4.close()
-            continue
-        c.closing(t4)
-        c.closing(t6)
-        return t4, t6
-    raise AssertionError('no port free on both 127.0.0.1 and ::1')
+    return J.Target.same_port_pair(c, dual_handler, name)
 
 
 def hosts_addresses(name):

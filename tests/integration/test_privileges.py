@@ -86,14 +86,14 @@ def t_nobody_low_port(c):
             self.env.write(self.name + '.conf', text)
 
     d = c.r.watch(Low(c.env, name='low', port=port).start())
-    st = status(d.pid)
     want = str(c.nobody.pw_uid)
+    # the switch comes a moment after the "Server listening" lines
+    d.log.wait(r'running as nobody \(uid %s\)$' % want, timeout=T(30))
+    st = status(d.pid)
     assert st['Uid'] == [want] * 4, st['Uid']
     assert st['Gid'] == [str(c.nobody.pw_gid)] * 4, st['Gid']
     assert int(st['CapEff'][0], 16) == 0, st['CapEff']
     assert int(st['CapPrm'][0], 16) == 0, st['CapPrm']
-    assert d.log.has(r'running as nobody \(uid %s\)$' % want), \
-        d.log.excerpt()
     r = J.run(J.ssh_w_args(c.key, d, '127.0.0.1', c.echo.port),
               input=b'hello\n')
     assert r.rc == 0 and r.out == b'hello\n', r
@@ -137,9 +137,9 @@ def t_no_account(c):
 
 def t_user_root(c):
     d = c.r.watch(J.Daemon(c.env, name='root').start())
+    d.log.wait(r'running as root, as "User root" asks', timeout=T(30))
     st = status(d.pid)
     assert st['Uid'] == ['0'] * 4, st['Uid']
-    assert d.log.has(r'running as root, as "User root" asks')
 
 
 TESTS = [

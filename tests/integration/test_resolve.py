@@ -35,7 +35,7 @@ Checks:
     without ListenAddress listens on :: only, not 0.0.0.0; -T prints
     "addressfamily inet6".
   * a ResolvConf file that cannot be read stops the daemon (exit 255,
-    "ResolvConf FILE: cannot open").
+    "ResolvConf FILE: cannot open") before it listens, and fails -t.
 """
 
 import os
@@ -50,39 +50,9 @@ import jgtest as J  # noqa: E402
 from jgtest import T  # noqa: E402
 
 
-class PortTarget(J.Target):
-    """A J.Target on a chosen port."""
-
-    def __init__(self, host, port):
-        import threading
-        self.handler = J.echo_handler
-        self.host, self.name = host, 'port%d' % port
-        fam = socket.AF_INET6 if ':' in host else socket.AF_INET
-        self.lsock = socket.socket(fam, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((host, port))
-        self.lsock.listen(16)
-        self.port = port
-        self.conns = []
-        self.lock = threading.Condition()
-        self._stop = False
-        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self.thread.start()
-
-
 def same_port_pair(c):
     """Echo targets on 127.0.0.1:P and [::1]:P, the same P."""
-    for _ in range(200):
-        t4 = J.Target(J.echo_handler, '127.0.0.1', name='t4')
-        try:
-            t6 = PortTarget('::1', t4.port)
-        except OSError:
-            t4.close()
-            continue
-        c.closing(t4)
-        c.closing(t6)
-        return t4, t6
-    raise AssertionError('no port free on both 127.0.0.1 and ::1')
+    return J.Target.same_port_pair(c, J.echo_handler, 't')
 
 
 def setup(env, r):
@@ -272,6 +242,10 @@ def t_resolvconf_unreadable(c):
         '%r' % r
     assert 'ResolvConf %s: cannot open' % env.path('no-such-resolv.conf') \
         in r.err_text, r
+    # caught before anything listens, and by -t as well
+    assert 'Server listening' not in r.err_text, r
+    r = J.run([J.daemon_path(), '-t', '-f', conf], timeout=T(60))
+    assert r.rc == 255 and 'ResolvConf' in r.err_text, r
 
 
 if __name__ == '__main__':

@@ -42,6 +42,8 @@
 	"banner none\n" \
 	"authenticationmethods any\n" \
 	"permitlisten any\n" \
+	"strictmodes yes\n" \
+	"usepam no\n" \
 	"maxstartups 10:30:100\n" \
 	"persourcemaxstartups none\n" \
 	"persourcenetblocksize 32:128\n" \
@@ -456,9 +458,8 @@ static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"Include", "AllowUsers", "DenyUsers",
-		"AllowGroups", "DenyGroups", "AuthorizedKeysCommand",
-		"TrustedUserCAKeys", "RequiredRSASize",
+		"AuthorizedKeysCommand", "TrustedUserCAKeys",
+		"RequiredRSASize", "HostCertificate",
 	};
 	char text[128], want[256];
 	size_t i;
@@ -471,8 +472,9 @@ test_restrictions_refused(void **state)
 		check_error(text, want);
 	}
 	/* The keyword is reported as written. */
-	check_error("allowusers alice\n", "test.conf:1: Unsupported "
-	    "option allowusers: jumpgate does not enforce it yet");
+	check_error("hostcertificate /k-cert.pub\n", "test.conf:1: "
+	    "Unsupported option hostcertificate: jumpgate does not enforce "
+	    "it yet");
 	/* Enforced now, so no longer refused. */
 	check_ok("PermitOpen any\nAllowTcpForwarding yes\n"
 	    "DisableForwarding no\nMatch User alice\n");
@@ -549,19 +551,19 @@ test_ignored_noted_once(void **state)
 
 	tu_log_clear();
 	config_init(&cf);
-	assert_int_equal(load(&cf, "UsePAM yes\nX11Forwarding no\n"
-	    "usepam no\n", err), 0);
-	assert_int_equal(tu_log_count("debug1: test.conf:1: ignoring UsePAM: "
-	    "no meaning for a forwarding-only daemon\n"), 1);
-	assert_int_equal(tu_log_count("ignoring UsePAM"), 1);
+	assert_int_equal(load(&cf, "PrintMotd yes\nX11Forwarding no\n"
+	    "printmotd no\n", err), 0);
+	assert_int_equal(tu_log_count("debug1: test.conf:1: ignoring "
+	    "PrintMotd: no meaning for a forwarding-only daemon\n"), 1);
+	assert_int_equal(tu_log_count("ignoring PrintMotd"), 1);
 	assert_int_equal(tu_log_count("debug1: test.conf:2: ignoring "
 	    "X11Forwarding: no meaning for a forwarding-only daemon\n"), 1);
 	config_free(&cf);
 
 	/* A new load notes again. */
 	config_init(&cf);
-	assert_int_equal(load(&cf, "UsePAM yes\n", err), 0);
-	assert_int_equal(tu_log_count("ignoring UsePAM"), 2);
+	assert_int_equal(load(&cf, "PrintMotd yes\n", err), 0);
+	assert_int_equal(tu_log_count("ignoring PrintMotd"), 2);
 	config_free(&cf);
 }
 
@@ -592,10 +594,14 @@ test_command_line(void **state)
 	    -1);
 	assert_string_equal(err, "command-line:0: Bad configuration option: "
 	    "Nope");
-	assert_int_equal(config_apply_option(&cf, "AllowUsers=alice", err,
+	assert_int_equal(config_apply_option(&cf, "HostCertificate=/c", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "command-line:0: Unsupported option "
-	    "AllowUsers: jumpgate does not enforce it yet");
+	    "HostCertificate: jumpgate does not enforce it yet");
+	assert_int_equal(config_apply_option(&cf, "Include=/etc/x", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "command-line:0: Include directive not "
+	    "supported as a command-line option");
 	assert_int_equal(config_apply_option(&cf, "Match=User alice", err,
 	    sizeof(err)), -1);
 	assert_string_equal(err, "command-line:0: Match directive not "
@@ -884,6 +890,8 @@ test_dump_configured(void **state)
 	    "banner none\n"
 	    "authenticationmethods any\n"
 	    "permitlisten any\n"
+	    "strictmodes yes\n"
+	    "usepam no\n"
 	    "maxstartups 10:30:50\n"
 	    "persourcemaxstartups 3\n"
 	    "persourcenetblocksize 24:56\n"
@@ -1255,7 +1263,7 @@ test_match_not_allowed(void **state)
 		"LoginGraceTime 1", "MaxAuthTries 1", "MaxStartups 1",
 		"StateDirectory /s", "Workers 1", "JumpgateDemo no",
 		"UsePAM yes", "Ciphers aes128-ctr",
-		"AllowUsers alice", "Include /x",
+		"StrictModes no", "HostCertificate /c",
 		"PubkeyAuthentication yes",
 	};
 	char text[256], want[256], kw[64];
