@@ -44,7 +44,7 @@
 
 #define MAIN_MAX_WORKERS	256
 #define MAIN_MAX_OPTS		64
-/* Seconds the workers get to leave their loops after a stop signal. */
+/* Seconds the workers get to leave their loops once the drain ended. */
 #define MAIN_STOP_WAIT		10
 
 /*
