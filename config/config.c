@@ -123,6 +123,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "ChannelTimeout", CK_LIVENESS_M, NULL },
 	{ "UnusedConnectionTimeout", CK_LIVENESS_M, NULL },
 	{ "ConnectTimeout", CK_LIVENESS, NULL },	/* jumpgate's own */
+	{ "ShutdownGraceTime", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
 	{ "Include", CK_INCLUDE, NULL },
 	{ "Banner", CK_LOGIN, NULL },
@@ -279,6 +280,7 @@ config_init(struct config *cf)
 	cf->c_nchan_timeouts = -1;
 	cf->c_unused_timeout = -1;
 	cf->c_connect_timeout = -1;
+	cf->c_shutdown_grace = -1;
 	cf->c_strict_modes = -1;
 	cf->c_use_pam = -1;
 	config_policy_init(&cf->c_policy);
@@ -1128,6 +1130,8 @@ config_finalize(struct config *cf)
 	/* Three SYN retransmissions (1, 3, 7 s): see README. */
 	if (cf->c_connect_timeout == -1)
 		cf->c_connect_timeout = 10;
+	if (cf->c_shutdown_grace == -1)
+		cf->c_shutdown_grace = 30;
 }
 
 void
@@ -1168,4 +1172,32 @@ config_free(struct config *cf)
 	free(cf->c_sources);
 	cf->c_sources = NULL;
 	cf->c_nsources = 0;
+}
+
+struct config *
+config_new(void)
+{
+	struct config *cf = xmalloc(sizeof(*cf));
+
+	config_init(cf);
+	cf->c_refs = 1;
+	return cf;
+}
+
+struct config *
+config_ref(struct config *cf)
+{
+	__atomic_add_fetch(&cf->c_refs, 1, __ATOMIC_RELAXED);
+	return cf;
+}
+
+void
+config_unref(struct config *cf)
+{
+	/* Release, so the last holder's reads finish before the free. */
+	if (cf == NULL || __atomic_sub_fetch(&cf->c_refs, 1,
+	    __ATOMIC_ACQ_REL) != 0)
+		return;
+	config_free(cf);
+	free(cf);
 }

@@ -130,6 +130,7 @@ enum config_compression {
 };
 
 struct config {
+	int			 c_refs;	/* config_new: see config_unref */
 	int			 c_ports[CONFIG_MAX_PORTS];
 	int			 c_nports;
 	struct config_listen	 c_listen[CONFIG_MAX_LISTEN];
@@ -170,6 +171,7 @@ struct config {
 	int			 c_nchan_timeouts;	/* -1 unset */
 	int			 c_unused_timeout;	/* seconds, 0 = none */
 	int			 c_connect_timeout;	/* seconds, 0 = kernel */
+	int			 c_shutdown_grace;	/* seconds, 0 = none */
 	int			 c_strict_modes;	/* StrictModes */
 	int			 c_use_pam;	/* UsePAM: account checks */
 	struct policy_settings	 c_policy;	/* the global section's */
@@ -249,6 +251,18 @@ int	config_access_needs_groups(const struct config *cf,
 void	config_dump(const struct config *cf, int fd);
 
 void	config_free(struct config *cf);
+
+/*
+ * A configuration shared by threads and outliving a reload: config_new
+ * returns one initialised with a single reference; each holder (the
+ * main thread, a worker, a session whose policy points into it) takes
+ * its own with config_ref, and the last config_unref frees it.  Any
+ * thread may take or drop a reference; the settings are never changed
+ * once config_finalize ran.
+ */
+struct config *config_new(void);
+struct config *config_ref(struct config *cf);
+void	config_unref(struct config *cf);
 
 /*
  * The policy in force for a connection, as sshd computes it: for each

@@ -2,8 +2,8 @@
  * liveness.c: the keywords that bound how long a client, a channel or a
  * target connect may last, and the transport settings handed to libssh:
  * ClientAliveInterval, ClientAliveCountMax, TCPKeepAlive (KeepAlive),
- * ChannelTimeout, UnusedConnectionTimeout, ConnectTimeout (jumpgate's
- * own), RekeyLimit and Compression.
+ * ChannelTimeout, UnusedConnectionTimeout, ConnectTimeout and
+ * ShutdownGraceTime (jumpgate's own), RekeyLimit and Compression.
  *
  * Apart from config.c because none of them is a plain one-value keyword
  * and together they would push that file far past a readable size.  As
@@ -31,6 +31,7 @@ enum liveness_kw {
 	LV_CHAN_TIMEOUT,
 	LV_UNUSED_TIMEOUT,
 	LV_CONNECT_TIMEOUT,
+	LV_SHUTDOWN_GRACE,
 };
 
 static const struct {
@@ -46,6 +47,7 @@ static const struct {
 	{ "ChannelTimeout",		LV_CHAN_TIMEOUT },
 	{ "UnusedConnectionTimeout",	LV_UNUSED_TIMEOUT },
 	{ "ConnectTimeout",		LV_CONNECT_TIMEOUT },
+	{ "ShutdownGraceTime",		LV_SHUTDOWN_GRACE },
 };
 
 /* Where the line came from, for error text. */
@@ -259,6 +261,9 @@ config_liveness_parse(struct config *cf, const char *kw, char **av, int ac,
 		break;
 	case LV_CONNECT_TIMEOUT:
 		ip = &cf->c_connect_timeout;
+		break;
+	case LV_SHUTDOWN_GRACE:
+		ip = &cf->c_shutdown_grace;
 		break;
 	default:
 		ip = &cf->c_alive_interval;

@@ -130,6 +130,13 @@ admit_table_free(struct admit_table *at)
 		}
 }
 
+/* A limit read outside its lock: only its "none" is, and it is fixed. */
+static int
+admit_load(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
 void
 admit_init(const struct config *cf)
 {
@@ -141,6 +148,48 @@ admit_init(const struct config *cf)
 	admit.a_mask6 = cf->c_persource_mask6;
 	admit.a_user_cap = cf->c_max_chans_user;
 	admit.a_src_cap = cf->c_max_chans_source;
+}
+
+/*
+ * SIGHUP: new limits, same counts.  A limit lowered below what is open
+ * stops new connections and channels until enough close; none is cut.
+ * What decides which keys are counted cannot change with entries in the
+ * tables (the netblock size, or a cap going between none and a number):
+ * an entry would be released under another key than it was taken.
+ */
+void
+admit_reconfigure(const struct config *cf)
+{
+	pthread_mutex_lock(&admit.a_mtx);
+	admit.a_begin = cf->c_max_startups_begin;
+	admit.a_rate = cf->c_max_startups_rate;
+	admit.a_full = cf->c_max_startups;
+	if ((admit.a_persource == INT_MAX) == (cf->c_persource_max == INT_MAX))
+		__atomic_store_n(&admit.a_persource, cf->c_persource_max,
+		    __ATOMIC_RELAXED);
+	else
+		log_info("%s: PerSourceMaxStartups between none and a number "
+		    "takes effect at restart", __func__);
+	if (admit.a_mask4 != cf->c_persource_mask4 ||
+	    admit.a_mask6 != cf->c_persource_mask6)
+		log_info("%s: PerSourceNetBlockSize takes effect at restart",
+		    __func__);
+	pthread_mutex_unlock(&admit.a_mtx);
+
+	pthread_mutex_lock(&admit.a_chmtx);
+	if ((admit.a_user_cap == INT_MAX) == (cf->c_max_chans_user == INT_MAX))
+		__atomic_store_n(&admit.a_user_cap, cf->c_max_chans_user,
+		    __ATOMIC_RELAXED);
+	else
+		log_info("%s: MaxChannelsPerUser between none and a number "
+		    "takes effect at restart", __func__);
+	if ((admit.a_src_cap == INT_MAX) == (cf->c_max_chans_source == INT_MAX))
+		__atomic_store_n(&admit.a_src_cap, cf->c_max_chans_source,
+		    __ATOMIC_RELAXED);
+	else
+		log_info("%s: MaxChannelsPerSource between none and a number "
+		    "takes effect at restart", __func__);
+	pthread_mutex_unlock(&admit.a_chmtx);
 }
 
 void
@@ -245,7 +294,7 @@ admit_startup(int fd, const char *peer, int pport, const char *local,
 	unsigned int ndropped;
 	ssize_t n;
 
-	has_block = admit.a_persource != INT_MAX &&
+	has_block = admit_load(&admit.a_persource) != INT_MAX &&
 	    admit_netblock(peer, block, sizeof(block));
 	pthread_mutex_lock(&admit.a_mtx);
 	startups = admit.a_startups;
@@ -299,7 +348,7 @@ admit_startup_done(const char *peer)
 	char block[ADMIT_KEYLEN];
 	int has_block;
 
-	has_block = admit.a_persource != INT_MAX &&
+	has_block = admit_load(&admit.a_persource) != INT_MAX &&
 	    admit_netblock(peer, block, sizeof(block));
 	pthread_mutex_lock(&admit.a_mtx);
 	admit.a_startups--;
@@ -314,7 +363,8 @@ admit_channel_attach(const char *user, const char *src, char *why,
 {
 	int ret = -1;
 
-	if (admit.a_user_cap == INT_MAX && admit.a_src_cap == INT_MAX)
+	if (admit_load(&admit.a_user_cap) == INT_MAX &&
+	    admit_load(&admit.a_src_cap) == INT_MAX)
 		return 0;
 	pthread_mutex_lock(&admit.a_chmtx);
 	if (admit.a_user_cap != INT_MAX &&
@@ -342,7 +392,8 @@ out:
 void
 admit_channel_detach(const char *user, const char *src)
 {
-	if (admit.a_user_cap == INT_MAX && admit.a_src_cap == INT_MAX)
+	if (admit_load(&admit.a_user_cap) == INT_MAX &&
+	    admit_load(&admit.a_src_cap) == INT_MAX)
 		return;
 	pthread_mutex_lock(&admit.a_chmtx);
 	if (admit.a_user_cap != INT_MAX)

@@ -15,6 +15,8 @@ struct config;
 /* Before any worker starts; admit_free after they all stopped. */
 void	admit_init(const struct config *cf);
 void	admit_free(void);
+/* New limits from a reload (main thread); the counts are kept. */
+void	admit_reconfigure(const struct config *cf);
 
 /*
  * A connection just accepted on fd.  0: it now counts against

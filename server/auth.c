@@ -117,12 +117,32 @@ auth_policy_init(struct session *s)
 	ci.ci_addr = s->s_peer;
 	ci.ci_laddr = s->s_local;
 	ci.ci_lport = s->s_local_port;
-	config_effective_policy(w->w_config, &ci, &s->s_policy);
+	s->s_config = config_ref(w->w_config);
+	config_effective_policy(s->s_config, &ci, &s->s_policy);
 	s->s_policy_ctx.pc_set = &s->s_policy;
 	s->s_policy_ctx.pc_key = &s->s_keyopts;
 	s->s_policy_ctx.pc_key_src = s->s_key_src;
 	s->s_policy_ctx.pc_self = w->w_self;
 	s->s_policy_ctx.pc_nself = w->w_nself;
+}
+
+/*
+ * After a reload the worker has a new config: the session's Match
+ * result is computed again against it (same user, same addresses), so
+ * the channel about to open follows the new policy.  The key's options
+ * stay those read at authentication, as in sshd.  A channel still
+ * resolving checks its addresses against the new rules too.
+ */
+void
+auth_policy_refresh(struct session *s)
+{
+	if (s->s_config == s->s_worker->w_config)
+		return;
+	log_debug("%s: session %lu: policy recomputed for the reloaded "
+	    "configuration", __func__, s->s_id);
+	config_policy_release(&s->s_policy);
+	config_unref(s->s_config);
+	auth_policy_init(s);
 }
 
 /*

@@ -15,5 +15,7 @@ struct session;
  * SESSION_DEAD with the reason logged.
  */
 void	auth_request(struct session *s, ssh_message msg);
+/* Before a channel open: the policy of the worker's current config. */
+void	auth_policy_refresh(struct session *s);
 
 #endif

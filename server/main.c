@@ -3,7 +3,11 @@
  *
  * The main thread owns no session: it loads the configuration, binds
  * every listening socket (so a bad address fails before anything runs),
- * starts one worker per core and then only waits for a signal.
+ * starts one worker per core and then only waits for a signal.  SIGHUP
+ * reads the configuration and host keys again here and hands the result
+ * to the workers (worker_reload); SIGTERM and SIGINT drain: the workers
+ * stop accepting and main waits up to ShutdownGraceTime for the last
+ * channel before stopping them.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -31,6 +35,7 @@
 #include "hostkey.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "privs.h"
 #include "resolve.h"
 #include "str.h"
@@ -39,7 +44,7 @@
 
 #define MAIN_MAX_WORKERS	256
 #define MAIN_MAX_OPTS		64
-/* Seconds the workers get to leave their loops after a stop signal. */
+/* Seconds the workers get to leave their loops once the drain ended. */
 #define MAIN_STOP_WAIT		10
 
 /*
@@ -76,6 +81,13 @@ struct main_opts {
 
 static struct worker	*main_workers;
 static int		 main_nworkers;
+static struct main_opts	 main_mo;
+static struct config	*main_cf;	/* in force; workers hold their own */
+static struct event_base *main_base;
+static struct event	*main_drained_ev;	/* a worker has drained */
+static struct event	*main_grace_ev;		/* ShutdownGraceTime over */
+static int		 main_draining;
+static struct timespec	 main_drain_start;
 static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS];
 static int		 main_nself;
 
@@ -158,35 +170,34 @@ main_parse_args(int argc, char **argv, struct main_opts *mo)
 		main_usage(1);
 }
 
-static void
-main_load_config(struct config *cf, struct main_opts *mo)
+/* Start-up and SIGHUP alike: -1 with err set, cf to be freed. */
+static int
+main_load_config(struct config *cf, struct main_opts *mo, char *err,
+    size_t errlen)
 {
-	char err[CONFIG_ERR_MAX], state[2048];
+	char state[2048];
 	char *text;
 	size_t len;
 	int i, rc;
 
-	config_init(cf);
 	/* -o first: for sshd's keywords the first value obtained wins. */
 	for (i = 0; i < mo->mo_nopts; i++)
 		if (config_apply_option(cf, mo->mo_opts[i], err,
-		    sizeof(err)) == -1)
-			log_fatal("%s", err);
-	if (mo->mo_config == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
-		mo->mo_config = CONFIG_DEFAULT_PATH;
+		    errlen) == -1)
+			return -1;
 	if (mo->mo_config != NULL) {
-		rc = config_load_file(cf, mo->mo_config, err, sizeof(err));
+		rc = config_load_file(cf, mo->mo_config, err, errlen);
 	} else {
 		hostkey_default_state_dir(state, sizeof(state));
 		len = sizeof(main_demo_config) + 2 * strlen(state);
 		text = xmalloc(len);
 		snprintf(text, len, main_demo_config, state, state);
 		rc = config_load_string(cf, text, "embedded-default", err,
-		    sizeof(err));
+		    errlen);
 		free(text);
 	}
 	if (rc == -1)
-		log_fatal("%s", err);
+		return -1;
 	if (cf->c_state_dir == NULL) {
 		/* systemd's StateDirectory= arrives as $STATE_DIRECTORY. */
 		hostkey_default_state_dir(state, sizeof(state));
@@ -198,6 +209,7 @@ main_load_config(struct config *cf, struct main_opts *mo)
 		cf->c_nports = mo->mo_nports;
 	}
 	config_finalize(cf);
+	return 0;
 }
 
 /* -T -C user=...,addr=...: sshd -T -C, the config for one connection. */
@@ -218,11 +230,173 @@ main_dump_conn(const struct config *cf, char *spec)
 	return 0;
 }
 
+static int
+main_str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/*
+ * What a reload cannot change without cutting sessions or running
+ * start-up again (bound sockets, threads, files written before the
+ * workers ran, the log sink): said once per keyword, old value kept.
+ */
+static void
+main_note_restart_only(const struct config *old, const struct config *cf)
+{
+	const char *what[9];
+	int i, n = 0;
+
+	if (old->c_nports != cf->c_nports || memcmp(old->c_ports, cf->c_ports,
+	    sizeof(old->c_ports)) != 0)
+		what[n++] = "Port";
+	if (old->c_nlisten != cf->c_nlisten || memcmp(old->c_listen,
+	    cf->c_listen, sizeof(old->c_listen)) != 0)
+		what[n++] = "ListenAddress";
+	if (old->c_workers != cf->c_workers)
+		what[n++] = "Workers";
+	if (old->c_address_family != cf->c_address_family)
+		what[n++] = "AddressFamily (for the listening sockets)";
+	if (main_str_differs(old->c_state_dir, cf->c_state_dir) ||
+	    main_str_differs(old->c_pidfile, cf->c_pidfile))
+		what[n++] = "StateDirectory or PidFile";
+	if (main_str_differs(old->c_user, cf->c_user))
+		what[n++] = "User";
+	if (old->c_log_level != cf->c_log_level ||
+	    old->c_syslog_facility != cf->c_syslog_facility)
+		what[n++] = "LogLevel or SyslogFacility";
+	if (main_str_differs(old->c_resolv_conf, cf->c_resolv_conf))
+		what[n++] = "ResolvConf";
+	for (i = 0; i < n; i++)
+		log_info("%s: %s changed: takes effect at restart", __func__,
+		    what[i]);
+}
+
+/*
+ * SIGHUP.  Everything that can fail is done before any worker sees the
+ * new configuration, so a reload happens completely or not at all.
+ */
+static void
+main_reload(void)
+{
+	char err[CONFIG_ERR_MAX];
+	char *keys[HOSTKEY_MAX];
+	ssh_bind binds[MAIN_MAX_WORKERS];
+	struct config *cf;
+	int i, nbinds = 0, nkeys = 0;
+
+	log_info("%s: reloading %s", __func__, main_mo.mo_config != NULL ?
+	    main_mo.mo_config : "the embedded default");
+	notify_reloading();
+	cf = config_new();
+	if (main_load_config(cf, &main_mo, err, sizeof(err)) == -1) {
+		log_error("%s: %s", __func__, err);
+		goto refuse;
+	}
+	if ((nkeys = hostkey_prepare(cf, 0, keys, HOSTKEY_MAX)) == -1) {
+		nkeys = 0;
+		log_error("%s: no usable host key", __func__);
+		goto refuse;
+	}
+	for (nbinds = 0; nbinds < main_nworkers; nbinds++)
+		if ((binds[nbinds] = worker_bind_new(cf, keys, nkeys)) ==
+		    NULL)
+			goto refuse;
+	main_note_restart_only(main_cf, cf);
+	admit_reconfigure(cf);
+	for (i = 0; i < main_nworkers; i++)
+		worker_reload(&main_workers[i], cf, binds[i]);
+	config_unref(main_cf);
+	main_cf = cf;
+	cf = NULL;
+	log_info("%s: configuration reloaded: %d host keys", __func__, nkeys);
+	goto out;
+refuse:
+	log_error("%s: reload refused: the configuration in force is "
+	    "unchanged", __func__);
+	while (nbinds > 0)
+		ssh_bind_free(binds[--nbinds]);
+out:
+	for (i = 0; i < nkeys; i++)
+		free(keys[i]);
+	config_unref(cf);
+	notify_send("READY=1");
+}
+
+static double
+main_drain_elapsed(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - main_drain_start.tv_sec) +
+	    (double)(now.tv_nsec - main_drain_start.tv_nsec) / 1e9;
+}
+
+static void
+main_drain(void)
+{
+	struct timeval tv = { main_cf->c_shutdown_grace, 0 };
+	int i;
+
+	main_draining = 1;
+	clock_gettime(CLOCK_MONOTONIC, &main_drain_start);
+	notify_send("STOPPING=1");
+	if (main_cf->c_shutdown_grace == 0) {
+		log_info("%s: ShutdownGraceTime 0: closing every session now",
+		    __func__);
+		event_base_loopbreak(main_base);
+		return;
+	}
+	log_info("%s: not accepting; waiting up to %d s for open channels "
+	    "(a second signal ends the wait)", __func__,
+	    main_cf->c_shutdown_grace);
+	evtimer_add(main_grace_ev, &tv);
+	for (i = 0; i < main_nworkers; i++)
+		worker_drain(&main_workers[i]);
+}
+
+static void
+main_on_drained(evutil_socket_t fd, short what, void *arg)
+{
+	int i;
+
+	for (i = 0; i < main_nworkers; i++)
+		if (!worker_is_drained(&main_workers[i]))
+			return;
+	log_info("%s: every session closed after %.1f s", __func__,
+	    main_drain_elapsed());
+	event_base_loopbreak(main_base);
+}
+
+static void
+main_on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	log_info("%s: ShutdownGraceTime %d s over: closing what is left",
+	    __func__, main_cf->c_shutdown_grace);
+	event_base_loopbreak(main_base);
+}
+
 static void
 main_on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	if (sig == SIGHUP) {
+		if (main_draining)
+			log_info("%s: SIGHUP while stopping: ignored",
+			    __func__);
+		else
+			main_reload();
+		return;
+	}
 	log_info("Received signal %d; terminating.", (int)sig);
-	event_base_loopbreak(arg);
+	if (!main_draining) {
+		main_drain();
+		return;
+	}
+	log_info("%s: second signal: closing what is left now", __func__);
+	event_base_loopbreak(main_base);
 }
 
 static void
@@ -301,61 +475,64 @@ main_join_workers(void)
 int
 main(int argc, char **argv)
 {
-	struct main_opts mo;
-	struct config cf;
-	struct event_base *base;
+	struct main_opts *mo = &main_mo;
+	struct config *cf;
 	struct event *sigev[3];
-	char *hostkeys[HOSTKEY_MAX];
+	char *hostkeys[HOSTKEY_MAX], *pidfile;
+	char err[CONFIG_ERR_MAX];
 	char first_host[ADDR_STRLEN] = "";
-	int i, nhostkeys, level, first_port = 0, nworkers, sigs[3] = {
-	    SIGTERM, SIGINT, SIGHUP };
+	int i, nhostkeys, level, first_port = 0, nworkers, nsess = 0,
+	    nchans = 0, sigs[3] = { SIGTERM, SIGINT, SIGHUP };
 	enum log_sink sink;
 
-	memset(&mo, 0, sizeof(mo));
 	log_init("jumpgate", LOG_LVL_INFO, LOG_SINK_STDERR, NULL, 0);
-	main_parse_args(argc, argv, &mo);
+	main_parse_args(argc, argv, mo);
 	/* -d applies while the file is read, so its debug notes show. */
-	if (mo.mo_debug > 0)
-		log_set_level(LOG_LVL_DEBUG1 + (mo.mo_debug > 3 ? 2 :
-		    mo.mo_debug - 1));
-	main_load_config(&cf, &mo);
+	if (mo->mo_debug > 0)
+		log_set_level(LOG_LVL_DEBUG1 + (mo->mo_debug > 3 ? 2 :
+		    mo->mo_debug - 1));
+	if (mo->mo_config == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		mo->mo_config = CONFIG_DEFAULT_PATH;
+	main_cf = cf = config_new();
+	if (main_load_config(cf, mo, err, sizeof(err)) == -1)
+		log_fatal("%s", err);
 
-	level = mo.mo_debug > 0 ? log_get_level() : cf.c_log_level;
-	if (mo.mo_dump || mo.mo_explain != NULL) {
+	level = mo->mo_debug > 0 ? log_get_level() : cf->c_log_level;
+	if (mo->mo_dump || mo->mo_explain != NULL) {
 		i = 0;
-		if (mo.mo_explain != NULL)
-			i = explain_run(&cf, mo.mo_explain, mo.mo_explain_host,
-			    mo.mo_explain_port);
-		else if (mo.mo_conn != NULL)
-			i = main_dump_conn(&cf, mo.mo_conn);
+		if (mo->mo_explain != NULL)
+			i = explain_run(cf, mo->mo_explain,
+			    mo->mo_explain_host, mo->mo_explain_port);
+		else if (mo->mo_conn != NULL)
+			i = main_dump_conn(cf, mo->mo_conn);
 		else
-			config_dump(&cf, STDOUT_FILENO);
-		config_free(&cf);
+			config_dump(cf, STDOUT_FILENO);
+		config_unref(cf);
 		return i;
 	}
-	nhostkeys = hostkey_prepare(&cf, mo.mo_test, hostkeys, HOSTKEY_MAX);
+	nhostkeys = hostkey_prepare(cf, mo->mo_test, hostkeys, HOSTKEY_MAX);
 	if (nhostkeys == -1)
 		log_fatal("no usable host key -- exiting.");
-	if (privs_check(&cf) == -1)
-		log_fatal("cannot run as User %s -- exiting.", cf.c_user);
-	main_check_resolver(&cf);
-	if (mo.mo_test) {
+	if (privs_check(cf) == -1)
+		log_fatal("cannot run as User %s -- exiting.", cf->c_user);
+	main_check_resolver(cf);
+	if (mo->mo_test) {
 		for (i = 0; i < nhostkeys; i++)
 			free(hostkeys[i]);
-		config_free(&cf);
+		config_unref(cf);
 		return 0;
 	}
 
 	/* The demo talks to a person at a terminal: log there too. */
-	if (mo.mo_logfile != NULL)
+	if (mo->mo_logfile != NULL)
 		sink = LOG_SINK_FILE;
-	else if (mo.mo_stderr || mo.mo_debug || cf.c_demo)
+	else if (mo->mo_stderr || mo->mo_debug || cf->c_demo)
 		sink = LOG_SINK_STDERR;
 	else
 		sink = LOG_SINK_SYSLOG;
-	if (log_init("jumpgate", level, sink, mo.mo_logfile,
-	    cf.c_syslog_facility) == -1)
-		log_fatal("cannot open log file %s: %s", mo.mo_logfile,
+	if (log_init("jumpgate", level, sink, mo->mo_logfile,
+	    cf->c_syslog_facility) == -1)
+		log_fatal("cannot open log file %s: %s", mo->mo_logfile,
 		    strerror(errno));
 
 	signal(SIGPIPE, SIG_IGN);
@@ -364,8 +541,15 @@ main(int argc, char **argv)
 		log_fatal("libevent has no pthreads support");
 	if (ssh_init() != SSH_OK)
 		log_fatal("libssh initialisation failed");
+	notify_init();
+	if ((main_base = event_base_new()) == NULL ||
+	    (main_drained_ev = event_new(main_base, -1, 0, main_on_drained,
+	    NULL)) == NULL ||
+	    (main_grace_ev = evtimer_new(main_base, main_on_grace,
+	    NULL)) == NULL)
+		log_fatal("event_base_new failed");
 
-	nworkers = cf.c_workers > 0 ? cf.c_workers :
+	nworkers = cf->c_workers > 0 ? cf->c_workers :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (nworkers < 1)
 		nworkers = 1;
@@ -373,37 +557,40 @@ main(int argc, char **argv)
 		nworkers = MAIN_MAX_WORKERS;
 	main_workers = xcalloc((size_t)nworkers, sizeof(*main_workers));
 	main_nworkers = nworkers;
-	if (listen_bind_all(&cf, main_workers, main_nworkers, first_host,
+	if (listen_bind_all(cf, main_workers, main_nworkers, first_host,
 	    sizeof(first_host), &first_port) == 0)
 		log_fatal("Cannot bind any address.");
-	main_nself = listen_endpoints(&cf, main_self, LISTEN_MAX_ENDPOINTS);
+	main_nself = listen_endpoints(cf, main_self, LISTEN_MAX_ENDPOINTS);
 	for (i = 0; i < nworkers; i++) {
 		main_workers[i].w_self = main_self;
 		main_workers[i].w_nself = main_nself;
 	}
 	for (i = 0; i < nworkers; i++) {
-		if (worker_init(&main_workers[i], i, &cf, hostkeys,
-		    nhostkeys) == -1)
+		if (worker_init(&main_workers[i], i, cf, hostkeys,
+		    nhostkeys, main_drained_ev) == -1)
 			log_fatal("cannot start worker %d", i);
 	}
 	/* MaxStartups and the cross-session caps: one budget, all workers. */
-	admit_init(&cf);
-	if (cf.c_demo && hostkey_demo_setup(&cf, hostkeys, nhostkeys,
+	admit_init(cf);
+	if (cf->c_demo && hostkey_demo_setup(cf, hostkeys, nhostkeys,
 	    first_host, first_port) == -1)
 		log_fatal("cannot write the demo's files in %s",
-		    cf.c_state_dir);
-	if (main_write_pidfile(cf.c_pidfile) == -1)
+		    cf->c_state_dir);
+	for (i = 0; i < nhostkeys; i++)
+		free(hostkeys[i]);
+	/* Written now, removed at exit: a reload does not move it. */
+	pidfile = xstrdup(cf->c_pidfile);
+	if (main_write_pidfile(pidfile) == -1)
 		log_fatal("cannot write pid file");
 	/* Paths are absolute by now; hold no directory busy. */
 	if (chdir("/") == -1)
 		log_fatal("chdir /: %s", strerror(errno));
 	/* Bound, keys loaded, pid file written: root is no longer needed. */
-	privs_drop(&cf);
+	privs_drop(cf);
 
-	if ((base = event_base_new()) == NULL)
-		log_fatal("event_base_new failed");
 	for (i = 0; i < 3; i++) {
-		sigev[i] = evsignal_new(base, sigs[i], main_on_signal, base);
+		sigev[i] = evsignal_new(main_base, sigs[i], main_on_signal,
+		    NULL);
 		evsignal_add(sigev[i], NULL);
 	}
 	for (i = 0; i < nworkers; i++)
@@ -412,22 +599,33 @@ main(int argc, char **argv)
 	log_debug("%s: %d workers, %d host keys", __func__, nworkers,
 	    nhostkeys);
 	log_set_fatal_status(LOG_EXIT_RUNTIME);
+	notify_send("READY=1");
 
-	event_base_dispatch(base);
+	event_base_dispatch(main_base);
 
 	for (i = 0; i < nworkers; i++)
 		worker_stop(&main_workers[i]);
 	main_join_workers();
+	for (i = 0; i < nworkers; i++) {
+		nsess += main_workers[i].w_left_sessions;
+		nchans += main_workers[i].w_left_channels;
+	}
+	if (main_draining)
+		log_info("%s: stopped after %.1f s: %d sessions with %d "
+		    "channels closed", __func__, main_drain_elapsed(), nsess,
+		    nchans);
 	for (i = 0; i < 3; i++)
 		event_free(sigev[i]);
-	event_base_free(base);
-	if (strcmp(cf.c_pidfile, "none") != 0)
-		unlink(cf.c_pidfile);
-	for (i = 0; i < nhostkeys; i++)
-		free(hostkeys[i]);
+	event_free(main_grace_ev);
+	event_free(main_drained_ev);
+	event_base_free(main_base);
+	if (strcmp(pidfile, "none") != 0)
+		unlink(pidfile);
+	free(pidfile);
 	free(main_workers);
 	admit_free();
-	config_free(&cf);
+	config_unref(main_cf);
+	notify_free();
 	ssh_finalize();
 	libevent_global_shutdown();
 	return 0;

@@ -258,7 +258,13 @@ session_dispatch(struct session *s, ssh_message msg)
 		break;
 	case SSH_REQUEST_CHANNEL_OPEN:
 		if (s->s_state == SESSION_OPEN &&
+		    subtype == SSH_CHANNEL_DIRECT_TCPIP &&
+		    s->s_worker->w_draining)
+			log_info("%s: session %lu: refusing a new channel: the "
+			    "server is stopping", __func__, s->s_id);
+		else if (s->s_state == SESSION_OPEN &&
 		    subtype == SSH_CHANNEL_DIRECT_TCPIP) {
+			auth_policy_refresh(s);
 			channel_open(s, msg);
 			return;		/* the channel owns msg now */
 		}
@@ -443,6 +449,16 @@ session_post(struct session *s)
 		session_free(s);
 		return;
 	}
+	if (s->s_worker->w_draining && s->s_nchans == 0) {
+		/* Nothing of the client's would be cut: close it now. */
+		log_info("%s: session %lu: closing %s port %d: the server is "
+		    "stopping and no channel is open", __func__, s->s_id,
+		    s->s_peer, s->s_peer_port);
+		s->s_dropped = 1;
+		s->s_state = SESSION_DEAD;
+		session_free(s);
+		return;
+	}
 	alive_post(s);
 	session_io_done(s, mark);
 }
@@ -614,12 +630,14 @@ session_free(struct session *s)
 	authkeys_opts_free(&s->s_keyopts);
 	if (s->s_user != NULL)
 		config_policy_release(&s->s_policy);
+	config_unref(s->s_config);
 	free(s->s_chans);
 	free(s->s_user);
 	free(s->s_authuser);
 	free(s->s_home);
 	free(s->s_key_src);
 	free(s);
+	worker_session_gone(w);
 }
 
 void

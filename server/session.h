@@ -62,6 +62,7 @@ struct session {
 	struct authkey_opts	 s_keyopts;
 	char			*s_key_src;	/* "file:line" of the key */
 	struct policy_settings	 s_policy;	/* after Match, for this user */
+	struct config		*s_config;	/* s_policy points into it */
 	struct policy_ctx	 s_policy_ctx;
 	struct ssh_counter_struct s_sockcount;
 	struct ssh_counter_struct s_rawcount;	/* whole packets */

@@ -5,7 +5,9 @@
  * Nothing on the data path is shared between workers: each one accepts
  * from its own SO_REUSEPORT sockets (main binds them before any thread
  * starts, so a bad address fails at start-up) and a session never leaves
- * the worker that accepted it, as libssh requires.
+ * the worker that accepted it, as libssh requires.  The main thread
+ * reaches a running worker only through two events (reload, drain) and
+ * the mutex-protected hand-off slot for a reload.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -95,7 +97,7 @@ worker_on_accept_error(struct evconnlistener *l, void *arg)
  * would take SHA-1 "ssh-rsa" signatures and certificates.
  */
 static int
-worker_set_algos(struct worker *w)
+worker_set_algos(ssh_bind bind, const struct config *cf)
 {
 	static const struct {
 		enum algos_kind		 kind;
@@ -109,7 +111,6 @@ worker_set_algos(struct worker *w)
 		{ ALGOS_HOSTKEY, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS },
 		{ ALGOS_PUBKEY, SSH_BIND_OPTIONS_PUBKEY_ACCEPTED_KEY_TYPES },
 	};
-	const struct config *cf = w->w_config;
 	const char *list;
 	size_t i;
 
@@ -118,27 +119,162 @@ worker_set_algos(struct worker *w)
 		    map[i].kind != ALGOS_PUBKEY)
 			continue;
 		list = config_algos(cf, map[i].kind);
-		if (ssh_bind_options_set(w->w_bind, map[i].opt, list) !=
-		    SSH_OK) {
+		if (ssh_bind_options_set(bind, map[i].opt, list) != SSH_OK) {
 			log_error("%s: %s %s: %s", __func__,
 			    algos_keyword(map[i].kind), list,
-			    ssh_get_error(w->w_bind));
+			    ssh_get_error(bind));
 			return -1;
 		}
 	}
 	return 0;
 }
 
-int
-worker_init(struct worker *w, int id, const struct config *cf,
-    char *const *hostkeys, int nhostkeys)
+ssh_bind
+worker_bind_new(const struct config *cf, char *const *hostkeys,
+    int nhostkeys)
 {
-	char err[CONFIG_ERR_MAX];
+	ssh_bind bind;
 	int i, process_config = 0;
 
-	w->w_id = id;
+	if ((bind = ssh_bind_new()) == NULL)
+		return NULL;
+	/* /etc/ssh/libssh_server_config must not change our behaviour. */
+	ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
+	    &process_config);
+	for (i = 0; i < nhostkeys; i++) {
+		if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HOSTKEY,
+		    hostkeys[i]) != SSH_OK) {
+			log_error("%s: host key %s: %s", __func__, hostkeys[i],
+			    ssh_get_error(bind));
+			goto fail;
+		}
+	}
+	if (worker_set_algos(bind, cf) == -1)
+		goto fail;
+	return bind;
+fail:
+	ssh_bind_free(bind);
+	return NULL;
+}
+
+/*
+ * The swap itself, on the worker's thread between two events, so no
+ * session sees a config change under it.  A session already accepted
+ * keeps what libssh copied from the old bind (its host keys too), and a
+ * session's policy keeps its own reference to the old config until its
+ * next channel open recomputes it (auth_policy_refresh).
+ */
+static void
+worker_on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct config *cf, *old;
+	ssh_bind bind;
+
+	pthread_mutex_lock(&w->w_mtx);
+	cf = w->w_next_config;
+	bind = w->w_next_bind;
+	w->w_next_config = NULL;
+	w->w_next_bind = NULL;
+	pthread_mutex_unlock(&w->w_mtx);
+	if (cf == NULL)
+		return;
+	old = w->w_config;
 	w->w_config = cf;
+	ssh_bind_free(w->w_bind);
+	w->w_bind = bind;
+	config_unref(old);
+	log_debug("%s: worker %d: new configuration in force, %d sessions "
+	    "open", __func__, w->w_id, w->w_nsessions);
+}
+
+void
+worker_reload(struct worker *w, struct config *cf, ssh_bind bind)
+{
+	struct config *stale;
+	ssh_bind stale_bind;
+
+	pthread_mutex_lock(&w->w_mtx);
+	/* Two reloads before the worker ran: only the last one counts. */
+	stale = w->w_next_config;
+	stale_bind = w->w_next_bind;
+	w->w_next_config = config_ref(cf);
+	w->w_next_bind = bind;
+	pthread_mutex_unlock(&w->w_mtx);
+	if (stale != NULL) {
+		ssh_bind_free(stale_bind);
+		config_unref(stale);
+	}
+	event_active(w->w_reload_ev, 0, 0);
+}
+
+void
+worker_session_gone(struct worker *w)
+{
+	if (!w->w_draining || w->w_nsessions > 0 ||
+	    __atomic_load_n(&w->w_drained, __ATOMIC_ACQUIRE))
+		return;
+	log_debug("%s: worker %d: drained", __func__, w->w_id);
+	__atomic_store_n(&w->w_drained, 1, __ATOMIC_RELEASE);
+	event_active(w->w_main_ev, 0, 0);
+}
+
+int
+worker_is_drained(struct worker *w)
+{
+	return __atomic_load_n(&w->w_drained, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Closing the listening sockets makes the kernel refuse new connections
+ * (and reset those waiting in the backlog), which tells a load balancer
+ * more than accepting and closing would.  Each session is then looked at
+ * once (session_post ends those without a channel) and the last one to
+ * go tells main.
+ */
+static void
+worker_on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct session *s;
+	int i, nchans = 0;
+
+	if (w->w_draining)
+		return;
+	w->w_draining = 1;
+	evtimer_del(w->w_accept_timer);
+	for (i = 0; i < w->w_nlfds; i++) {
+		if (w->w_listeners[i] != NULL)
+			evconnlistener_free(w->w_listeners[i]);
+		w->w_listeners[i] = NULL;
+	}
+	TAILQ_FOREACH(s, &w->w_sessions, s_entry) {
+		nchans += s->s_nchans;
+		session_schedule(s);
+	}
+	log_info("%s: worker %d: not accepting; %d sessions with %d channels "
+	    "open", __func__, w->w_id, w->w_nsessions, nchans);
+	worker_session_gone(w);
+}
+
+void
+worker_drain(struct worker *w)
+{
+	event_active(w->w_drain_ev, 0, 0);
+}
+
+int
+worker_init(struct worker *w, int id, struct config *cf,
+    char *const *hostkeys, int nhostkeys, struct event *main_ev)
+{
+	char err[CONFIG_ERR_MAX];
+	int i;
+
+	w->w_id = id;
+	w->w_config = config_ref(cf);
+	w->w_main_ev = main_ev;
 	TAILQ_INIT(&w->w_sessions);
+	pthread_mutex_init(&w->w_mtx, NULL);
 	if ((w->w_base = event_base_new()) == NULL)
 		goto fail;
 	/* As --explain creates its own: see resolve.c. */
@@ -147,25 +283,15 @@ worker_init(struct worker *w, int id, const struct config *cf,
 		log_error("%s: worker %d: %s", __func__, id, err);
 		goto fail;
 	}
-
-	if ((w->w_bind = ssh_bind_new()) == NULL)
-		goto fail;
-	/* /etc/ssh/libssh_server_config must not change our behaviour. */
-	ssh_bind_options_set(w->w_bind, SSH_BIND_OPTIONS_PROCESS_CONFIG,
-	    &process_config);
-	for (i = 0; i < nhostkeys; i++) {
-		if (ssh_bind_options_set(w->w_bind, SSH_BIND_OPTIONS_HOSTKEY,
-		    hostkeys[i]) != SSH_OK) {
-			log_error("%s: host key %s: %s", __func__, hostkeys[i],
-			    ssh_get_error(w->w_bind));
-			goto fail;
-		}
-	}
-	if (worker_set_algos(w) == -1)
+	if ((w->w_bind = worker_bind_new(cf, hostkeys, nhostkeys)) == NULL)
 		goto fail;
 
 	if ((w->w_accept_timer = evtimer_new(w->w_base,
-	    worker_on_accept_resume, w)) == NULL)
+	    worker_on_accept_resume, w)) == NULL ||
+	    (w->w_reload_ev = event_new(w->w_base, -1, 0, worker_on_reload,
+	    w)) == NULL ||
+	    (w->w_drain_ev = event_new(w->w_base, -1, 0, worker_on_drain,
+	    w)) == NULL)
 		goto fail;
 	for (i = 0; i < w->w_nlfds; i++) {
 		w->w_listeners[i] = evconnlistener_new(w->w_base,
@@ -186,11 +312,15 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct session *s;
 
 	/* libssh keeps its log settings per thread. */
 	sshlog_thread_init(log_get_level());
 	log_debug("%s: worker %d running", __func__, w->w_id);
 	event_base_dispatch(w->w_base);
+	TAILQ_FOREACH(s, &w->w_sessions, s_entry)
+		w->w_left_channels += s->s_nchans;
+	w->w_left_sessions = w->w_nsessions;
 	log_debug("%s: worker %d stopping with %d sessions", __func__,
 	    w->w_id, w->w_nsessions);
 	session_free_all(w);
@@ -227,6 +357,15 @@ worker_join(struct worker *w, const struct timespec *deadline)
 			evconnlistener_free(w->w_listeners[i]);
 	if (w->w_accept_timer != NULL)
 		event_free(w->w_accept_timer);
+	if (w->w_reload_ev != NULL)
+		event_free(w->w_reload_ev);
+	if (w->w_drain_ev != NULL)
+		event_free(w->w_drain_ev);
+	if (w->w_next_bind != NULL)
+		ssh_bind_free(w->w_next_bind);
+	config_unref(w->w_next_config);
+	config_unref(w->w_config);
+	pthread_mutex_destroy(&w->w_mtx);
 	if (w->w_dns != NULL)
 		evdns_base_free(w->w_dns, 1);
 	if (w->w_bind != NULL)

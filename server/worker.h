@@ -26,7 +26,8 @@ struct session;
 struct worker {
 	int			 w_id;
 	pthread_t		 w_thread;
-	const struct config	*w_config;
+	/* A reference; replaced on the worker's thread only (reload). */
+	struct config		*w_config;
 	struct event_base	*w_base;
 	struct evdns_base	*w_dns;
 	ssh_bind		 w_bind;
@@ -40,12 +41,47 @@ struct worker {
 	/* Our own listening endpoints, never a target (read-only). */
 	const struct policy_endpoint *w_self;
 	int			 w_nself;
+	/* Reload: main leaves the next config and bind here (w_mtx). */
+	pthread_mutex_t		 w_mtx;
+	struct config		*w_next_config;
+	ssh_bind		 w_next_bind;
+	struct event		*w_reload_ev;
+	/* Drain: listeners closed, sessions end with their channels. */
+	struct event		*w_drain_ev;
+	int			 w_draining;
+	int			 w_drained;	/* atomic: no session left */
+	struct event		*w_main_ev;	/* main's, activated then */
+	int			 w_left_sessions;	/* cut at stop */
+	int			 w_left_channels;
 };
 
-/* Creates the worker's loop and bind; listening fds are already bound. */
-int	worker_init(struct worker *w, int id, const struct config *cf,
-	    char *const *hostkeys, int nhostkeys);
+/*
+ * Creates the worker's loop and bind; listening fds are already bound.
+ * The worker takes its own reference to cf; main_ev is main's event
+ * that worker_drained activates.
+ */
+int	worker_init(struct worker *w, int id, struct config *cf,
+	    char *const *hostkeys, int nhostkeys, struct event *main_ev);
 int	worker_start(struct worker *w);
+
+/* An ssh_bind with cf's host keys and algorithms (any thread), or NULL. */
+ssh_bind worker_bind_new(const struct config *cf, char *const *hostkeys,
+	    int nhostkeys);
+/*
+ * From main: the worker takes cf (a new reference) and bind (owned) for
+ * the connections it accepts and the channels opened from now on; the
+ * swap happens on the worker's thread, which is never blocked for it.
+ */
+void	worker_reload(struct worker *w, struct config *cf, ssh_bind bind);
+/*
+ * From main: the worker closes its listeners and each session as soon
+ * as it has no channel; when none is left it activates main_ev.
+ */
+void	worker_drain(struct worker *w);
+/* 1 once a draining worker has no session left (any thread). */
+int	worker_is_drained(struct worker *w);
+/* A session of a draining worker has gone (the worker's thread). */
+void	worker_session_gone(struct worker *w);
 /*
  * Asks the loop to stop (any thread); then worker_join frees it, or
  * returns non-zero, freeing nothing, if the thread is still running at

@@ -114,7 +114,9 @@ def t_logfile_pidfile_sigterm_busy(c):
     key = env.key('alice')
     env.authorize(J.USER, key)
     pidfile = env.path('jumpgate.pid')
-    d = J.Daemon(env, name='lifecycle', pidfile=pidfile, log_option='-E')
+    # the busy channel never ends: cut it after 1 s of drain, not 30
+    d = J.Daemon(env, name='lifecycle', pidfile=pidfile, log_option='-E',
+                 extra='ShutdownGraceTime 1')
     src = J.Target(J.source_handler(J.Pattern(501, 1 << 40)), name='source')
     ssh = None
     try:

@@ -62,6 +62,7 @@
 	"channeltimeout none\n" \
 	"unusedconnectiontimeout none\n" \
 	"connecttimeout 10\n" \
+	"shutdowngracetime 30\n" \
 	"ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
 	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n" \
 	"macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
@@ -767,8 +768,10 @@ test_liveness_keywords(void **state)
 	    "Compression delayed\nRekeyLimit 1M 1h\n"
 	    "ChannelTimeout session=1m direct-*=5m *=1h\n"
 	    "ChannelTimeout direct-tcpip=1s\n"
-	    "UnusedConnectionTimeout 90\nConnectTimeout none\n", err), 0);
+	    "UnusedConnectionTimeout 90\nConnectTimeout none\n"
+	    "ShutdownGraceTime 1m30s\nShutdownGraceTime 5\n", err), 0);
 	config_finalize(&cf);
+	assert_int_equal(cf.c_shutdown_grace, 90);
 	assert_int_equal(config_channel_timeout(&cf, "direct-tcpip"), 300);
 	assert_int_equal(config_channel_timeout(&cf, "x11-connection"), 3600);
 	text = dump(&cf);
@@ -786,6 +789,21 @@ test_liveness_keywords(void **state)
 	config_finalize(&cf);
 	assert_int_equal(cf.c_compression, CONFIG_COMP_NO);
 	assert_int_equal(config_channel_timeout(&cf, "direct-tcpip"), 0);
+	config_free(&cf);
+
+	/* Global only, sshd's time format; 0 closes at once. */
+	config_init(&cf);
+	assert_int_equal(load(&cf, "Match User x\nShutdownGraceTime 1\n",
+	    err), -1);
+	config_free(&cf);
+	config_init(&cf);
+	assert_int_equal(load(&cf, "ShutdownGraceTime 1x\n", err), -1);
+	assert_non_null(strstr(err, ":1: ShutdownGraceTime: invalid time"));
+	config_free(&cf);
+	config_init(&cf);
+	assert_int_equal(load(&cf, "ShutdownGraceTime 0\n", err), 0);
+	config_finalize(&cf);
+	assert_int_equal(cf.c_shutdown_grace, 0);
 	config_free(&cf);
 
 	check_error("ClientAliveInterval soon\n", "test.conf:1: "
@@ -892,6 +910,7 @@ test_dump_configured(void **state)
 	    "channeltimeout none\n"
 	    "unusedconnectiontimeout none\n"
 	    "connecttimeout 10\n"
+	    "shutdowngracetime 30\n"
 	    "ciphers aes128-gcm@openssh.com\n"
 	    "macs hmac-sha2-256,hmac-sha2-512\n"
 	    "kexalgorithms ecdh-sha2-nistp256,curve25519-sha256,"
@@ -1490,6 +1509,24 @@ test_free_twice(void **state)
 	config_free(&cf);
 }
 
+/* A reload's config lives until its last holder lets go (ASan: no leak). */
+static void
+test_refcount(void **state)
+{
+	char err[CONFIG_ERR_MAX];
+	struct config *cf = config_new();
+
+	assert_int_equal(load(cf, "PermitOpen db:5432\n", err), 0);
+	config_finalize(cf);
+	assert_ptr_equal(config_ref(cf), cf);
+	assert_int_equal(cf->c_refs, 2);
+	config_unref(cf);
+	assert_int_equal(cf->c_refs, 1);
+	assert_string_equal(cf->c_policy.ps_permitopen[0].pe_host, "db");
+	config_unref(cf);
+	config_unref(NULL);
+}
+
 int
 main(void)
 {
@@ -1527,6 +1564,7 @@ main(void)
 		cmocka_unit_test(test_dump_conn),
 		cmocka_unit_test(test_login_keywords),
 		cmocka_unit_test(test_free_twice),
+		cmocka_unit_test(test_refcount),
 	};
 
 	tu_log_capture();
