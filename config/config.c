@@ -1073,7 +1073,7 @@ config_finalize(struct config *cf)
 	if (cf->c_syslog_facility == -1)
 		cf->c_syslog_facility = LOG_AUTH;
 	if (cf->c_pidfile == NULL)
-		cf->c_pidfile = xstrdup("/run/jumpgate.pid");
+		cf->c_pidfile = xstrdup("/run/jumpgate/jumpgate.pid");
 	if (cf->c_user == NULL)
 		cf->c_user = xstrdup(CONFIG_DEFAULT_USER);
 	if (cf->c_state_dir == NULL)

@@ -411,19 +411,39 @@ main_raise_nofile(void)
 	}
 }
 
+/*
+ * The pid file, written as root before the switch to User.  So that User
+ * can remove it at exit, a missing directory (the default's /run/jumpgate)
+ * is made User's, and the file is too.
+ */
 static int
-main_write_pidfile(const char *path)
+main_write_pidfile(const struct config *cf)
 {
+	const char *path = cf->c_pidfile;
+	char dir[4096], *slash;
 	FILE *f;
+	uid_t uid;
+	gid_t gid;
+	int drop;
 
 	if (strcmp(path, "none") == 0)
 		return 0;
+	drop = privs_target(cf, &uid, &gid);
+	str_lcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0 && drop && chown(dir, uid, gid) == -1)
+			log_error("%s: chown %s: %s", __func__, dir,
+			    strerror(errno));
+	}
 	if ((f = fopen(path, "w")) == NULL) {
 		log_error("Couldn't create pid file \"%s\": %s", path,
 		    strerror(errno));
 		return -1;
 	}
 	fprintf(f, "%ld\n", (long)getpid());
+	if (drop && fchown(fileno(f), uid, gid) == -1)
+		log_error("%s: chown %s: %s", __func__, path, strerror(errno));
 	fclose(f);
 	return 0;
 }
@@ -580,7 +600,7 @@ main(int argc, char **argv)
 		free(hostkeys[i]);
 	/* Written now, removed at exit: a reload does not move it. */
 	pidfile = xstrdup(cf->c_pidfile);
-	if (main_write_pidfile(pidfile) == -1)
+	if (main_write_pidfile(cf) == -1)
 		log_fatal("cannot write pid file");
 	/* Paths are absolute by now; hold no directory busy. */
 	if (chdir("/") == -1)
@@ -619,8 +639,9 @@ main(int argc, char **argv)
 	event_free(main_grace_ev);
 	event_free(main_drained_ev);
 	event_base_free(main_base);
-	if (strcmp(pidfile, "none") != 0)
-		unlink(pidfile);
+	if (strcmp(pidfile, "none") != 0 && unlink(pidfile) == -1)
+		log_verbose("cannot remove pid file %s: %s", pidfile,
+		    strerror(errno));
 	free(pidfile);
 	free(main_workers);
 	admit_free();

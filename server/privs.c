@@ -48,6 +48,18 @@ privs_check(const struct config *cf)
 	return 0;
 }
 
+int
+privs_target(const struct config *cf, uid_t *uid, gid_t *gid)
+{
+	const struct passwd *pw;
+
+	if (!privs_wanted(cf) || (pw = getpwnam(cf->c_user)) == NULL)
+		return 0;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
+}
+
 /* Permitted and effective: CAP_DAC_READ_SEARCH alone. */
 static int
 privs_keep_dac_read(void)

@@ -4,6 +4,8 @@
 #ifndef JG_PRIVS_H
 #define JG_PRIVS_H
 
+#include <sys/types.h>
+
 struct config;
 
 /*
@@ -12,6 +14,9 @@ struct config;
  * Not root, or User root: 0.
  */
 int	privs_check(const struct config *cf);
+
+/* 1 when privs_drop will switch accounts, with the ids it switches to. */
+int	privs_target(const struct config *cf, uid_t *uid, gid_t *gid);
 
 /*
  * Becomes User (groups, gid, uid), keeping CAP_DAC_READ_SEARCH only when

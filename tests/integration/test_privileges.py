@@ -14,6 +14,7 @@ for a port below 1024 and a root-only host key, nothing after.
   no such account: start and -t exit 255 naming the User and the fix;
     so does the default ("jumpgate") on a machine without that account.
   User root keeps root (the explicit way).
+  PidFile in a missing directory: made nobody's, the file removed at exit.
 """
 
 import os
@@ -99,6 +100,30 @@ def t_nobody_low_port(c):
     assert r.rc == 0 and r.out == b'hello\n', r
 
 
+def t_pidfile_removed(c):
+    run = os.path.join(c.env.dir, 'run')
+    pidfile = os.path.join(run, 'jumpgate.pid')
+    path = conf(c, 'pid.conf', ['User nobody', 'StrictModes no',
+                                'AuthorizedKeysFile %s/%%u.keys'
+                                % c.env.authdir])
+    text = open(path).read().replace('PidFile none', 'PidFile ' + pidfile)
+    c.env.write('pid.conf', text)
+    p = J.Proc([J.daemon_path(), '-f', path, '-e', '-o', 'LogLevel=VERBOSE'],
+               name='pid')
+    try:
+        p.wait_stderr(r'running as nobody')
+        st = os.stat(run)
+        assert st.st_uid == c.nobody.pw_uid, 'run dir owned by %d' % \
+            st.st_uid
+        with open(pidfile) as f:
+            assert f.read().strip() == str(p.pid)
+    finally:
+        rc = p.stop()
+    assert rc == 0, (rc, p.stderr_text()[-2000:])
+    assert not os.path.exists(pidfile), 'the pid file stayed: ' + \
+        p.stderr_text()[-1000:]
+
+
 def t_home_keeps_dac_read(c):
     path = conf(c, 'home.conf', ['User nobody',
                                  'AuthorizedKeysFile %h/.ssh/authorized_keys'])
@@ -146,6 +171,8 @@ TESTS = [
     ('User nobody: bound below 1024, no uid 0, no capability, forwards',
      t_nobody_low_port),
     ('%h pattern keeps CAP_DAC_READ_SEARCH alone', t_home_keeps_dac_read),
+    ('the pid file of a User nobody daemon is removed at exit',
+     t_pidfile_removed),
     ('no such account: start and -t exit 255', t_no_account),
     ('User root stays root', t_user_root),
 ]

@@ -34,7 +34,7 @@
 	"authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
-	"pidfile /run/jumpgate.pid\n" \
+	"pidfile /run/jumpgate/jumpgate.pid\n" \
 	"user jumpgate\n" \
 	"logingracetime 120\n" \
 	"maxauthtries 6\n" \
@@ -694,7 +694,7 @@ test_finalize_defaults(void **state)
 	assert_string_equal(cf.c_akfiles[1], ".ssh/authorized_keys2");
 	assert_int_equal(cf.c_log_level, LOG_LVL_INFO);
 	assert_int_equal(cf.c_syslog_facility, LOG_AUTH);
-	assert_string_equal(cf.c_pidfile, "/run/jumpgate.pid");
+	assert_string_equal(cf.c_pidfile, "/run/jumpgate/jumpgate.pid");
 	assert_string_equal(cf.c_state_dir, "/var/lib/jumpgate");
 	assert_int_equal(cf.c_login_grace, 120);
 	assert_int_equal(cf.c_max_auth_tries, 6);
