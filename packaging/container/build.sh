@@ -17,17 +17,8 @@ top=$PWD
 tag=${1:-localhost/jumpgate:latest}
 base=localhost/jumpgate-base:bookworm
 
-need=()
-for p in podman runc mmdebstrap; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "installing: ${need[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${need[@]}" >/dev/null
-fi
+. packaging/build-lib.sh
+deps_install podman runc mmdebstrap
 packaging/install-deps.sh
 
 tmp=$(mktemp -d /tmp/jumpgate-image.XXXXXX)

@@ -71,18 +71,7 @@ chown 10022:10022 "$tmp/hostkey/ssh_host_ed25519_key"
 echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$tmp/hostkey/ssh_host_ed25519_key.pub")" \
 	>"$tmp/known_hosts"
 
-python3 -u -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    c.sendall(b)
-c.close()
-' >"$tmp/target.port" &
+python3 -u packaging/echo-target.py >"$tmp/target.port" &
 target=$!
 for _ in $(seq 100); do [ -s "$tmp/target.port" ] && break; sleep 0.1; done
 tport=$(cat "$tmp/target.port")

@@ -21,17 +21,8 @@ expect_user=jumpgate
 
 [ "$(id -u)" -eq 0 ] || { echo "ci-test.sh: must run as root" >&2; exit 1; }
 
-need=()
-for p in dpkg-dev debhelper fakeroot openssh-client python3 systemd; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "installing: ${need[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${need[@]}" >/dev/null
-fi
+. packaging/build-lib.sh
+deps_install dpkg-dev debhelper fakeroot openssh-client python3 systemd
 
 tmp=$(mktemp -d /tmp/jumpgate-deb.XXXXXX)
 pid=""
@@ -138,18 +129,7 @@ echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 /etc/jumpgate/ssh_host_ed25519_key.pub
 	>"$tmp/known_hosts"
 
 # Loopback echo target: prints its port, answers one connection.
-python3 -u -c '
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
-print(s.getsockname()[1], flush=True)
-c, _ = s.accept()
-while True:
-    b = c.recv(65536)
-    if not b:
-        break
-    c.sendall(b)
-c.close()
-' >"$tmp/target.port" &
+python3 -u packaging/echo-target.py >"$tmp/target.port" &
 target=$!
 
 # The notify socket systemd would pass: what the daemon says there is

@@ -20,17 +20,8 @@ cd "$(dirname "$0")/../.."
 reload=keeps
 
 [ "$(id -u)" -eq 0 ] || { echo "systemd/ci-test.sh: must run as root" >&2; exit 1; }
-need=()
-for p in podman runc mmdebstrap dpkg-dev debhelper; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	echo "installing: ${need[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${need[@]}" >/dev/null
-fi
+. packaging/build-lib.sh
+deps_install podman runc mmdebstrap dpkg-dev debhelper
 
 image=localhost/jumpgate-systemd-test:bookworm
 name=jumpgate-systemd-ci-$$
