@@ -23,8 +23,7 @@ name=jumpgate-ci-$$
 runtime=${JG_RUNTIME:-runc}
 tmp=$(mktemp -d /tmp/jumpgate-ctr.XXXXXX)
 target=""
-fails=0
-passes=0
+. packaging/ci-tally.sh
 
 cleanup() {
 	local rc=$?
@@ -41,12 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { passes=$((passes + 1)); echo "ok - $*"; }
-bad() { fails=$((fails + 1)); echo "not ok - $*"; }
-check() {
-	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 
 start=$(date +%s)
 packaging/container/build.sh "$tag" >"$tmp/build.log" 2>&1 ||
@@ -130,5 +123,4 @@ podman stop -t 30 "$name" >/dev/null
 check "podman stop (SIGTERM): exit status 0" \
 	test "$(podman inspect --format '{{.State.ExitCode}}' "$name")" = 0
 
-echo "container: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+tally_report container

@@ -28,8 +28,7 @@ tmp=$(mktemp -d /tmp/jumpgate-deb.XXXXXX)
 pid=""
 target=""
 notify=""
-fails=0
-passes=0
+. packaging/ci-tally.sh
 
 purge() {
 	if dpkg-query -W -f='${Status}' jumpgate 2>/dev/null |
@@ -56,12 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { passes=$((passes + 1)); echo "ok - $*"; }
-bad() { fails=$((fails + 1)); echo "not ok - $*"; }
-check() {
-	local what=$1; shift
-	if "$@"; then ok "$what"; else bad "$what"; fi
-}
 
 # A jumpgate left installed by an interrupted run of this script.
 if dpkg-query -W -f='${Status}' jumpgate 2>/dev/null | grep -q "ok installed"; then
@@ -262,5 +255,4 @@ done
 check "purged: user and group jumpgate gone" \
 	test -z "$(getent passwd jumpgate; getent group jumpgate)"
 
-echo "packaging: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+tally_report packaging
