@@ -106,6 +106,17 @@ auth_key_describe(ssh_key key, char *buf, size_t len)
 	ssh_string_free_char(fp);
 }
 
+/* The connection as Match sees it, for this user name. */
+static void
+auth_conninfo(const struct session *s, const char *user,
+    struct config_conninfo *ci)
+{
+	ci->ci_user = user;
+	ci->ci_addr = s->s_peer;
+	ci->ci_laddr = s->s_local;
+	ci->ci_lport = s->s_local_port;
+}
+
 /* Match blocks are decided once, now that the user is known. */
 static void
 auth_policy_init(struct session *s)
@@ -113,10 +124,7 @@ auth_policy_init(struct session *s)
 	struct worker *w = s->s_worker;
 	struct config_conninfo ci;
 
-	ci.ci_user = s->s_user;
-	ci.ci_addr = s->s_peer;
-	ci.ci_laddr = s->s_local;
-	ci.ci_lport = s->s_local_port;
+	auth_conninfo(s, s->s_user, &ci);
 	s->s_config = config_ref(w->w_config);
 	config_effective_policy(s->s_config, &ci, &s->s_policy);
 	s->s_policy_ctx.pc_set = &s->s_policy;
@@ -145,29 +153,30 @@ auth_policy_refresh(struct session *s)
 	auth_policy_init(s);
 }
 
+/* sshd's "allow WHO local forwarding to host H port P" ("*" as 0). */
+static void
+auth_log_permits(const char *who, const struct permit_entry *pe, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		log_debug("allow %s local forwarding to host %s port %d", who,
+		    pe[i].pe_host, pe[i].pe_port == AUTHKEYS_PERMIT_ANY_PORT ?
+		    0 : pe[i].pe_port);
+}
+
 /*
  * sshd's process_permitopen() at the first request, after Match for the
  * user: one debug line per PermitOpen entry in force ("*" port as 0).
  */
 static void
-auth_log_admin_permits(struct session *s, const char *user)
+auth_log_admin_permits(struct session *s, const struct config_conninfo *ci)
 {
 	struct policy_settings ps;
-	struct config_conninfo ci;
-	const struct permit_entry *pe;
-	int i;
 
-	ci.ci_user = user;
-	ci.ci_addr = s->s_peer;
-	ci.ci_laddr = s->s_local;
-	ci.ci_lport = s->s_local_port;
-	config_effective_policy(s->s_worker->w_config, &ci, &ps);
-	for (i = 0; !ps.ps_permitopen_none && i < ps.ps_npermitopen; i++) {
-		pe = &ps.ps_permitopen[i];
-		log_debug("allow admin local forwarding to host %s port %d",
-		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
-		    pe->pe_port);
-	}
+	config_effective_policy(s->s_worker->w_config, ci, &ps);
+	if (!ps.ps_permitopen_none)
+		auth_log_permits("admin", ps.ps_permitopen, ps.ps_npermitopen);
 	config_policy_release(&ps);
 }
 
@@ -175,19 +184,12 @@ auth_log_admin_permits(struct session *s, const char *user)
 static void
 auth_log_user_permits(struct session *s)
 {
-	const struct permit_entry *pe;
-	int i;
-
 	if (s->s_policy.ps_allow_tcp != -1 &&
 	    s->s_policy.ps_allow_tcp != POLICY_FWD_ALL &&
 	    s->s_policy.ps_allow_tcp != POLICY_FWD_LOCAL)
 		return;
-	for (i = 0; i < s->s_keyopts.ao_npermitopen; i++) {
-		pe = &s->s_keyopts.ao_permitopen[i];
-		log_debug("allow user local forwarding to host %s port %d",
-		    pe->pe_host, pe->pe_port == AUTHKEYS_PERMIT_ANY_PORT ? 0 :
-		    pe->pe_port);
-	}
+	auth_log_permits("user", s->s_keyopts.ao_permitopen,
+	    s->s_keyopts.ao_npermitopen);
 }
 
 /*
@@ -227,10 +229,7 @@ auth_start(struct session *s, const char *user)
 	ssh_string str;
 	char *text;
 
-	ci.ci_user = user;
-	ci.ci_addr = s->s_peer;
-	ci.ci_laddr = s->s_local;
-	ci.ci_lport = s->s_local_port;
+	auth_conninfo(s, user, &ci);
 	s->s_authuser = xstrdup(user);
 	account_lookup(user, config_access_needs_groups(cf, &ci), &ac);
 	if (ac.ac_home != NULL)
@@ -248,7 +247,7 @@ auth_start(struct session *s, const char *user)
 	} else if (!auth_allowed(s, &ac, &ci))
 		s->s_invalid_logged = 1;
 	account_free(&ac);
-	auth_log_admin_permits(s, user);
+	auth_log_admin_permits(s, &ci);
 	config_effective_login(cf, &ci, &lg);
 	s->s_root_login = lg.lg_root;
 	if ((text = config_banner_read(lg.lg_banner)) != NULL) {
