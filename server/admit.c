@@ -157,6 +157,20 @@ admit_init(const struct config *cf)
  * tables (the netblock size, or a cap going between none and a number):
  * an entry would be released under another key than it was taken.
  */
+/*
+ * A cap's new value, unless it moves between none (INT_MAX) and a number:
+ * that changes what is counted, and counts already kept would be wrong.
+ */
+static void
+admit_cap_update(int *cap, int want, const char *keyword)
+{
+	if ((*cap == INT_MAX) == (want == INT_MAX))
+		__atomic_store_n(cap, want, __ATOMIC_RELAXED);
+	else
+		log_info("admit_reconfigure: %s between none and a number "
+		    "takes effect at restart", keyword);
+}
+
 void
 admit_reconfigure(const struct config *cf)
 {
@@ -164,12 +178,8 @@ admit_reconfigure(const struct config *cf)
 	admit.a_begin = cf->c_max_startups_begin;
 	admit.a_rate = cf->c_max_startups_rate;
 	admit.a_full = cf->c_max_startups;
-	if ((admit.a_persource == INT_MAX) == (cf->c_persource_max == INT_MAX))
-		__atomic_store_n(&admit.a_persource, cf->c_persource_max,
-		    __ATOMIC_RELAXED);
-	else
-		log_info("%s: PerSourceMaxStartups between none and a number "
-		    "takes effect at restart", __func__);
+	admit_cap_update(&admit.a_persource, cf->c_persource_max,
+	    "PerSourceMaxStartups");
 	if (admit.a_mask4 != cf->c_persource_mask4 ||
 	    admit.a_mask6 != cf->c_persource_mask6)
 		log_info("%s: PerSourceNetBlockSize takes effect at restart",
@@ -177,18 +187,10 @@ admit_reconfigure(const struct config *cf)
 	pthread_mutex_unlock(&admit.a_mtx);
 
 	pthread_mutex_lock(&admit.a_chmtx);
-	if ((admit.a_user_cap == INT_MAX) == (cf->c_max_chans_user == INT_MAX))
-		__atomic_store_n(&admit.a_user_cap, cf->c_max_chans_user,
-		    __ATOMIC_RELAXED);
-	else
-		log_info("%s: MaxChannelsPerUser between none and a number "
-		    "takes effect at restart", __func__);
-	if ((admit.a_src_cap == INT_MAX) == (cf->c_max_chans_source == INT_MAX))
-		__atomic_store_n(&admit.a_src_cap, cf->c_max_chans_source,
-		    __ATOMIC_RELAXED);
-	else
-		log_info("%s: MaxChannelsPerSource between none and a number "
-		    "takes effect at restart", __func__);
+	admit_cap_update(&admit.a_user_cap, cf->c_max_chans_user,
+	    "MaxChannelsPerUser");
+	admit_cap_update(&admit.a_src_cap, cf->c_max_chans_source,
+	    "MaxChannelsPerSource");
 	pthread_mutex_unlock(&admit.a_chmtx);
 }
 
