@@ -50,8 +50,6 @@
  */
 #define SESSION_LIBSSH_READ	4096
 
-/* sshd's bound on authentication requests, whatever they are. */
-
 static atomic_ulong session_next_id = 1;
 
 static void	session_on_read(evutil_socket_t, short, void *);
