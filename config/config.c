@@ -58,6 +58,7 @@ enum config_kind {
 	CK_ALGOS,	/* Ciphers, MACs, KexAlgorithms, HostKeyAlgorithms */
 	CK_LIVENESS,	/* keepalives, timeouts, transport: liveness.c */
 	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
+	CK_FRONTEND,	/* audit, admin listener, PROXY: frontend.c */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
@@ -124,6 +125,10 @@ static const struct config_keyword config_keywords[] = {
 	{ "UnusedConnectionTimeout", CK_LIVENESS_M, NULL },
 	{ "ConnectTimeout", CK_LIVENESS, NULL },	/* jumpgate's own */
 	{ "ShutdownGraceTime", CK_LIVENESS, NULL },	/* jumpgate's own */
+	{ "AuditLog", CK_FRONTEND, NULL },		/* jumpgate's own */
+	{ "AdminListen", CK_FRONTEND, NULL },		/* jumpgate's own */
+	{ "AdminSocket", CK_FRONTEND, NULL },		/* jumpgate's own */
+	{ "ProxyProtocolFrom", CK_FRONTEND, NULL },	/* jumpgate's own */
 	{ "Match", CK_MATCH, NULL },
 	{ "Include", CK_INCLUDE, NULL },
 	{ "Banner", CK_LOGIN, NULL },
@@ -906,6 +911,11 @@ config_parse(struct config *cf, const char *line, const char *name,
 		    errlen) == -1)
 			goto done;
 		break;
+	case CK_FRONTEND:
+		if (config_frontend_parse(cf, kw, av, ac, name, lineno, err,
+		    errlen) == -1)
+			goto done;
+		break;
 	case CK_REFUSE:
 		config_fail(&cx, "Unsupported option %s: jumpgate does not "
 		    "enforce it yet", kw);
@@ -1132,6 +1142,7 @@ config_finalize(struct config *cf)
 		cf->c_connect_timeout = 10;
 	if (cf->c_shutdown_grace == -1)
 		cf->c_shutdown_grace = 30;
+	config_frontend_finalize(cf);
 }
 
 void
@@ -1159,6 +1170,7 @@ config_free(struct config *cf)
 	cf->c_nchan_timeouts = -1;
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = cf->c_user = NULL;
+	config_frontend_free(cf);
 	config_policy_free(&cf->c_policy);
 	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)

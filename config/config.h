@@ -22,6 +22,8 @@
 #define CONFIG_MAX_HOSTKEYS	8
 #define CONFIG_MAX_AKFILES	8
 #define CONFIG_ERR_MAX		512
+/* sizeof(sun_path) on Linux: AdminSocket must fit. */
+#define CONFIG_SUN_PATH_MAX	108
 
 /* The account the daemon drops to (the Debian package creates it). */
 #define CONFIG_DEFAULT_USER	"jumpgate"
@@ -174,6 +176,11 @@ struct config {
 	int			 c_shutdown_grace;	/* seconds, 0 = none */
 	int			 c_strict_modes;	/* StrictModes */
 	int			 c_use_pam;	/* UsePAM: account checks */
+	char			*c_audit_log;	/* "none", "stdout" or a path */
+	struct config_listen	 c_admin_listen;	/* cl_port 0: none */
+	int			 c_admin_set;
+	char			*c_admin_socket;	/* "none" or a path */
+	char			*c_proxy_from;	/* address list, or "none" */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;
@@ -246,6 +253,12 @@ int	config_access_allowed(const struct config *cf,
 /* 1 when a group list is in force for ci: only then are groups needed. */
 int	config_access_needs_groups(const struct config *cf,
 	    const struct config_conninfo *ci);
+
+/*
+ * 1 when a connection from addr (numeric) must start with a PROXY
+ * protocol header: ProxyProtocolFrom lists it.
+ */
+int	config_proxy_trusted(const struct config *cf, const char *addr);
 
 /* Prints the effective configuration, lowercase keywords, like sshd -T. */
 void	config_dump(const struct config *cf, int fd);
@@ -346,6 +359,13 @@ void	config_access_dump(const struct config *cf,
 	    const struct config_conninfo *ci, int fd);
 /* sshd's time format ("1h30m", bare seconds): seconds, or -1. */
 int	config_convtime(const char *s);
+/* AuditLog, AdminListen, AdminSocket, ProxyProtocolFrom (frontend.c). */
+int	config_frontend_parse(struct config *cf, const char *keyword,
+	    char **av, int ac, const char *file, int line, char *err,
+	    size_t errlen);
+void	config_frontend_finalize(struct config *cf);
+void	config_frontend_free(struct config *cf);
+void	config_frontend_dump(const struct config *cf, int fd);
 /* ClientAlive*, TCPKeepAlive, Compression, RekeyLimit, the timeouts. */
 int	config_liveness_parse(struct config *cf, const char *keyword,
 	    char **av, int ac, const char *file, int line, char *err,

@@ -534,6 +534,7 @@ config_dump_with(const struct config *cf, const struct config_conninfo *ci,
 		    cf->c_unused_timeout);
 	dprintf(fd, "connecttimeout %d\n", cf->c_connect_timeout);
 	dprintf(fd, "shutdowngracetime %d\n", cf->c_shutdown_grace);
+	config_frontend_dump(cf, fd);
 	for (i = 0; i < ALGOS_NKINDS; i++)
 		dprintf(fd, "%s %s\n", algos_keyword(i),
 		    config_algos(cf, i));
