@@ -14,6 +14,7 @@
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
 
+#include "addr.h"
 #include "policy.h"
 
 struct session;
@@ -72,8 +73,16 @@ struct channel {
 	struct channel_connect	*ch_conn;	/* until the open is answered */
 	ssh_channel		 ch_ssh;
 	struct ssh_channel_callbacks_struct ch_cb;
-	char			*ch_host;
+	char			*ch_host;	/* the target, as asked */
 	int			 ch_port;
+	char			*ch_orig;	/* originator, as sent */
+	int			 ch_orig_port;
+	char			 ch_addr[ADDR_STRLEN];	/* the address connected to */
+	int			 ch_addr_port;
+	char			*ch_rule;	/* what allowed it */
+	const char		*ch_close_reason;	/* first cause, static */
+	time_t			 ch_opened;	/* confirmed, wall clock */
+	struct timespec		 ch_opened_mono;
 	int			 ch_fd;		/* the target */
 	struct event		*ch_wev;	/* connect done, or room again */
 	struct event		*ch_rev;

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include <libssh/libssh.h>
 #include <libssh/callbacks.h>
@@ -57,6 +58,11 @@ struct session {
 	int			 s_peer_port;
 	char			 s_local[ADDR_STRLEN];
 	int			 s_local_port;
+	/* PROXY protocol: the proxy that spoke for s_peer; "" if direct. */
+	char			 s_via[ADDR_STRLEN];
+	int			 s_via_port;
+	time_t			 s_started;	/* accepted, wall clock */
+	struct timespec		 s_started_mono;
 	char			*s_user;	/* once authenticated */
 	char			 s_keydesc[128];	/* "ED25519 SHA256:..." */
 	struct authkey_opts	 s_keyopts;
