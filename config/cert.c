@@ -21,7 +21,7 @@
 #include "wire.h"
 
 #define CERT_ED25519_LEN	32
-#define CERT_MPINT_MAX		2048	/* bytes: sshd's SSHBUF_MAX_BIGNUM */
+#define CERT_MPINT_MAX		2048	/* sshd's SSHBUF_MAX_BIGNUM */
 #define CERT_NONCE_MAX		256
 
 struct cert_alginfo {

@@ -33,13 +33,24 @@
  *     list, or, in a KRL, the certificate by serial or key id under its
  *     CA (or any CA), the keys themselves or their SHA1/SHA256 hashes.
  *
- * Refusals carry sshd's texts, so that the log reads as sshd's:
+ * Refusals carry sshd's texts, so that the log reads as sshd's
+ * (auth2-pubkey.c, auth2-pubkeyfile.c), source being the CA's file or
+ * "file:line" of the cert-authority line:
  *	error("Refusing certificate ID \"%s\" serial=%llu signed by %s CA %s
  *	    via %s: %s", cv_keyid, cv_serial, cv_ca_type, cv_ca_fp, source,
  *	    cv_reason)
- *	on success: verbose("Accepted certificate ID \"%s\" (serial %llu)
- *	    signed by %s CA %s via %s", ...)
- * cv_detail holds the line sshd logs before that one, when it logs one.
+ *	verbose("Accepted certificate ID \"%s\" (serial %llu) signed by %s
+ *	    CA %s via %s", cv_keyid, cv_serial, cv_ca_type, cv_ca_fp, source)
+ * cv_detail, when not empty, is the line sshd logs before the refusal
+ * (for source-address sshd puts "LOC: " in front of it).  The key id and
+ * principals are the sender's text: log them through the log functions,
+ * which escape.
+ *
+ * Differences from sshd, all in the direction of refusing: source-address
+ * entries must be inet_pton(3) forms ("127.1" is not an address here);
+ * EC points must be uncompressed; RSA CAs need 2048 bits; verify-required
+ * is refused; an ssh-rsa (SHA-1) CA signature is refused; a KRL with a
+ * signature section is refused.  What sshd does not have: the clock skew.
  */
 #ifndef JG_CERT_H
 #define JG_CERT_H
@@ -48,13 +59,19 @@
 #include <stdint.h>
 #include <time.h>
 
-#define CERT_MAX_BLOB		16384	/* bytes of one certificate */
-#define CERT_MAX_PRINCIPALS	256	/* sshd's SSHKEY_CERT_MAX_PRINCIPALS */
-#define CERT_CLOCK_SKEW		60	/* seconds allowed at both ends */
-#define CERT_RSA_MIN_CA		2048	/* bits of an RSA CA modulus */
-#define CERT_RSA_MIN_KEY	1024	/* bits of a certified RSA key, sshd's */
-#define CERT_MAX_REVOKED	(64 * 1024 * 1024)	/* RevokedKeys file */
-#define CERT_FP_LEN		64	/* "SHA256:" + 43 + NUL, rounded */
+/* Bytes of one certificate; sshd's limit is 256 KiB of packet. */
+#define CERT_MAX_BLOB		16384
+/* sshd's SSHKEY_CERT_MAX_PRINCIPALS. */
+#define CERT_MAX_PRINCIPALS	256
+/* Seconds of clock difference allowed at both ends of the window. */
+#define CERT_CLOCK_SKEW		60
+/* Bits of an RSA CA modulus, and of a certified RSA key (sshd's). */
+#define CERT_RSA_MIN_CA		2048
+#define CERT_RSA_MIN_KEY	1024
+/* Bytes of a RevokedKeys file. */
+#define CERT_MAX_REVOKED	(64 * 1024 * 1024)
+/* "SHA256:", 43 characters of base64 and a NUL, rounded up. */
+#define CERT_FP_LEN		64
 #define CERT_ERR_LEN		256
 
 #define CERT_TYPE_USER		1
@@ -81,10 +98,10 @@ struct cert_key {
 };
 
 struct cert {
-	uint8_t		*c_blob;	/* the whole certificate: owned */
+	uint8_t		*c_blob;	/* the whole certificate, owned */
 	size_t		 c_bloblen;
 	size_t		 c_signedlen;	/* bytes the CA signed */
-	const char	*c_name;	/* "ssh-ed25519-cert-v01@openssh.com" */
+	const char	*c_name;	/* "ssh-ed25519-cert-v01@..." */
 	struct cert_key	 c_key;		/* the certified key */
 	uint64_t	 c_serial;
 	uint32_t	 c_type;	/* CERT_TYPE_* */
@@ -113,7 +130,8 @@ int	 cert_parse(const uint8_t *blob, size_t len, struct cert **out,
 void	 cert_free(struct cert *c);
 
 /* 1 when the certificate's CA is the plain public key blob/len. */
-int	 cert_ca_equal(const struct cert *c, const uint8_t *blob, size_t len);
+int	 cert_ca_equal(const struct cert *c, const uint8_t *blob,
+	    size_t len);
 /* ssh-keygen -l's "SHA256:base64-without-padding" of a key. */
 void	 cert_key_fingerprint(const struct cert_key *k, char *buf,
 	    size_t len);
@@ -156,8 +174,8 @@ struct cert_verdict {
 	 * force-command is accepted: sshd still allows port forwarding
 	 * under it, and jumpgate runs no commands, so it changes nothing.
 	 */
-	char		*cv_force_command;	/* NULL when absent; owned */
-	char		 cv_reason[CERT_ERR_LEN];	/* sshd's reason text */
+	char		*cv_force_command;	/* owned; NULL if absent */
+	char		 cv_reason[CERT_ERR_LEN];	/* sshd's reason */
 	char		 cv_detail[512];	/* sshd's line before, or "" */
 };
 

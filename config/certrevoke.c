@@ -45,7 +45,7 @@ struct revoked_blob {
 };
 
 struct cert_revoked {
-	uint8_t			*rv_krl;	/* the KRL's bytes, or NULL */
+	uint8_t			*rv_krl;	/* a KRL's bytes, or NULL */
 	size_t			 rv_krllen;
 	struct revoked_blob	*rv_keys;	/* the plain list */
 	size_t			 rv_nkeys;

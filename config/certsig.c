@@ -94,8 +94,10 @@ certsig_pkey(const struct cert_key *key)
 		    NULL ||
 		    (n = BN_bin2bn(key->ck_b, (int)key->ck_blen, NULL)) ==
 		    NULL ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1)
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N,
+		    n) != 1 ||
+		    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E,
+		    e) != 1)
 			goto out;
 		pkey = certsig_pkey_params("RSA", bld);
 	}
