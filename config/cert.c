@@ -22,7 +22,6 @@
 
 #define CERT_ED25519_LEN	32
 #define CERT_MPINT_MAX		2048	/* sshd's SSHBUF_MAX_BIGNUM */
-#define CERT_NONCE_MAX		256
 
 struct cert_alginfo {
 	enum cert_alg	 ai_alg;
@@ -277,7 +276,7 @@ cert_parse(const uint8_t *blob, size_t len, struct cert **out, char *err,
 		goto fail;
 	}
 	c->c_name = ai->ai_cert;
-	if (wire_string(&w, &nonce) == -1 || nonce.w_len > CERT_NONCE_MAX ||
+	if (wire_string(&w, &nonce) == -1 ||
 	    cert_key_fields(&w, ai, &a, &b) == -1 ||
 	    wire_u64(&w, &c->c_serial) == -1 ||
 	    wire_u32(&w, &c->c_type) == -1 ||

@@ -197,7 +197,11 @@ int	 cert_revoked_load(const uint8_t *data, size_t len,
 int	 cert_revoked_load_file(const char *path, struct cert_revoked **out,
 	    char *err, size_t errlen);
 void	 cert_revoked_free(struct cert_revoked *rv);
-/* 1 when the certificate, its key or its CA is revoked. */
+/*
+ * 1 when the certificate, its key or its CA is revoked.  sshd then logs
+ * error("Authentication key %s %s revoked by file %s") with the type and
+ * fingerprint of whichever key it was checking.
+ */
 int	 cert_revoked_check(const struct cert_revoked *rv,
 	    const struct cert *c);
 /* 1 when the plain key blob is revoked: for a login without certificate. */
