@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ admin_bind_tcp(const struct config_listen *cl)
 {
 	struct addrinfo hints, *res, *ai;
 	char port[16], host[ADDR_STRLEN];
-	int fd = -1, one = 1, rc, err = 0;
+	int fd = -1, one = 1, rc, err = 0, bound;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -129,8 +130,9 @@ admin_bind_tcp(const struct config_listen *cl)
 		    cl->cl_port, strerror(err));
 		return -1;
 	}
-	addr_ntop((struct sockaddr *)&admin_tcp_ss, host, sizeof(host), NULL);
-	log_info("Admin listening on %s port %d.", host, cl->cl_port);
+	addr_ntop((struct sockaddr *)&admin_tcp_ss, host, sizeof(host),
+	    &bound);
+	log_info("Admin listening on %s port %d.", host, bound);
 	admin_tcp.al_fd = fd;
 	return 0;
 }

@@ -29,12 +29,16 @@
 #include <libssh/libssh.h>
 
 #include "addr.h"
+#include "admin.h"
 #include "admit.h"
+#include "audit.h"
 #include "config.h"
+#include "ctl.h"
 #include "explain.h"
 #include "hostkey.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "privs.h"
 #include "resolve.h"
@@ -88,7 +92,8 @@ static struct event	*main_drained_ev;	/* a worker has drained */
 static struct event	*main_grace_ev;		/* ShutdownGraceTime over */
 static int		 main_draining;
 static struct timespec	 main_drain_start;
-static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS];
+/* The SSH listeners and the admin listener: never a target. */
+static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS + 1];
 static int		 main_nself;
 
 static void __attribute__((noreturn))
@@ -98,7 +103,8 @@ main_usage(int status)
 	    "[-E log_file] [-f config_file]\n"
 	    "                [-o option] [-p port]\n"
 	    "       jumpgate [-f config_file] --explain "
-	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n");
+	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n"
+	    "       jumpgate ctl [-f config_file] [-S socket] command ...\n");
 	exit(status);
 }
 
@@ -246,7 +252,7 @@ main_str_differs(const char *a, const char *b)
 static void
 main_note_restart_only(const struct config *old, const struct config *cf)
 {
-	const char *what[9];
+	const char *what[11];
 	int i, n = 0;
 
 	if (old->c_nports != cf->c_nports || memcmp(old->c_ports, cf->c_ports,
@@ -269,9 +275,39 @@ main_note_restart_only(const struct config *old, const struct config *cf)
 		what[n++] = "LogLevel or SyslogFacility";
 	if (main_str_differs(old->c_resolv_conf, cf->c_resolv_conf))
 		what[n++] = "ResolvConf";
+	if (memcmp(&old->c_admin_listen, &cf->c_admin_listen,
+	    sizeof(old->c_admin_listen)) != 0)
+		what[n++] = "AdminListen";
+	if (main_str_differs(old->c_admin_socket, cf->c_admin_socket))
+		what[n++] = "AdminSocket";
 	for (i = 0; i < n; i++)
 		log_info("%s: %s changed: takes effect at restart", __func__,
 		    what[i]);
+}
+
+/*
+ * AuditLog, at start-up (as root, before the switch to User) and at each
+ * SIGHUP.  A file made at start-up is given to User, so that a reload
+ * can open it again; after a rotation the new file must be creatable by
+ * User, or made by logrotate's "create".
+ */
+static int
+main_audit_open(const struct config *cf)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (audit_open(cf->c_audit_log) == -1) {
+		log_error("%s: AuditLog %s: %s", __func__, cf->c_audit_log,
+		    strerror(errno));
+		return -1;
+	}
+	if (cf->c_audit_log[0] == '/' && getuid() == 0 &&
+	    privs_target(cf, &uid, &gid) &&
+	    chown(cf->c_audit_log, uid, gid) == -1)
+		log_error("%s: chown %s: %s", __func__, cf->c_audit_log,
+		    strerror(errno));
+	return 0;
 }
 
 /*
@@ -305,6 +341,9 @@ main_reload(void)
 		    NULL)
 			goto refuse;
 	main_note_restart_only(main_cf, cf);
+	/* Also how logrotate's postrotate gets a new file. */
+	if (main_audit_open(cf) == -1)
+		goto refuse;
 	admit_reconfigure(cf);
 	for (i = 0; i < main_nworkers; i++)
 		worker_reload(&main_workers[i], cf, binds[i]);
@@ -312,8 +351,10 @@ main_reload(void)
 	main_cf = cf;
 	cf = NULL;
 	log_info("%s: configuration reloaded: %d host keys", __func__, nkeys);
+	metrics_reload(1);
 	goto out;
 refuse:
+	metrics_reload(0);
 	log_error("%s: reload refused: the configuration in force is "
 	    "unchanged", __func__);
 	while (nbinds > 0)
@@ -342,6 +383,7 @@ main_drain(void)
 	int i;
 
 	main_draining = 1;
+	admin_set_ready(0);
 	clock_gettime(CLOCK_MONOTONIC, &main_drain_start);
 	notify_send("STOPPING=1");
 	if (main_cf->c_shutdown_grace == 0) {
@@ -506,6 +548,8 @@ main(int argc, char **argv)
 	enum log_sink sink;
 
 	log_init("jumpgate", LOG_LVL_INFO, LOG_SINK_STDERR, NULL, 0);
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
 	main_parse_args(argc, argv, mo);
 	/* -d applies while the file is read, so its debug notes show. */
 	if (mo->mo_debug > 0)
@@ -562,6 +606,9 @@ main(int argc, char **argv)
 	if (ssh_init() != SSH_OK)
 		log_fatal("libssh initialisation failed");
 	notify_init();
+	metrics_init();
+	if (main_audit_open(cf) == -1)
+		log_fatal("cannot open the audit log -- exiting.");
 	if ((main_base = event_base_new()) == NULL ||
 	    (main_drained_ev = event_new(main_base, -1, 0, main_on_drained,
 	    NULL)) == NULL ||
@@ -581,6 +628,9 @@ main(int argc, char **argv)
 	    sizeof(first_host), &first_port) == 0)
 		log_fatal("Cannot bind any address.");
 	main_nself = listen_endpoints(cf, main_self, LISTEN_MAX_ENDPOINTS);
+	if (admin_bind(cf) == -1)
+		log_fatal("cannot set up the admin listener -- exiting.");
+	main_nself += admin_endpoint(&main_self[main_nself]);
 	for (i = 0; i < nworkers; i++) {
 		main_workers[i].w_self = main_self;
 		main_workers[i].w_nself = main_nself;
@@ -613,9 +663,11 @@ main(int argc, char **argv)
 		    NULL);
 		evsignal_add(sigev[i], NULL);
 	}
+	admin_start(main_workers, nworkers);
 	for (i = 0; i < nworkers; i++)
 		if (worker_start(&main_workers[i]) == -1)
 			log_fatal("cannot start worker %d", i);
+	admin_set_ready(1);
 	log_debug("%s: %d workers, %d host keys", __func__, nworkers,
 	    nhostkeys);
 	log_set_fatal_status(LOG_EXIT_RUNTIME);
@@ -623,9 +675,12 @@ main(int argc, char **argv)
 
 	event_base_dispatch(main_base);
 
+	/* No admin job may be posted to a worker that is being freed. */
+	admin_stop();
 	for (i = 0; i < nworkers; i++)
 		worker_stop(&main_workers[i]);
 	main_join_workers();
+	admin_free();
 	for (i = 0; i < nworkers; i++) {
 		nsess += main_workers[i].w_left_sessions;
 		nchans += main_workers[i].w_left_channels;
@@ -644,6 +699,7 @@ main(int argc, char **argv)
 		    strerror(errno));
 	free(pidfile);
 	free(main_workers);
+	audit_close();
 	admit_free();
 	config_unref(main_cf);
 	notify_free();
