@@ -285,6 +285,9 @@ admin_send(struct evhttp_request *req, int code, const char *ctype,
 
 	evhttp_add_header(h, "Content-Type", ctype);
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	/* evhttp 2.1 would send a HEAD answer's body too. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		body = NULL;
 	evhttp_send_reply(req, code, admin_reason(code), body);
 }
 
