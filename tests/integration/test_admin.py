@@ -39,6 +39,10 @@ Checks:
     with a clear message and status 1.
   * /readyz flips to 503 "not ready: draining" on SIGTERM while a channel
     keeps the daemon draining (ShutdownGraceTime 60); /healthz stays 200.
+  * SIGTERM (ShutdownGraceTime 0) while clients keep asking for /sessions
+    and closes over both sockets: the daemon exits 0, and under ASan with
+    no report (jobs still queued on stopping workers, requests waiting
+    for an answer at exit).
 """
 
 import json
@@ -516,6 +520,63 @@ def t_readyz_drain(c):
         assert not problems, problems
 
 
+def t_stop_under_load(c):
+    import threading
+    aport = J.free_port()
+    sock = c.env.path('stop.sock')
+    d = J.Daemon(c.env, name='stop', extra='Workers 4\n'
+                 'ShutdownGraceTime 0\nAdminListen %d\nAdminSocket %s'
+                 % (aport, sock)).start()
+    live = []
+    for _ in range(3):
+        t, _ = J.paramiko_connect(d, c.key)
+        live.append(t)
+    stop = threading.Event()
+    counts = []
+
+    def hammer(unix):
+        n = 0
+        while not stop.is_set():
+            try:
+                if unix:
+                    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    s.connect(sock)
+                    s.sendall(b'POST /sessions/424242/close HTTP/1.0\r\n'
+                              b'\r\n')
+                else:
+                    s = socket.create_connection(('127.0.0.1', aport))
+                    s.sendall(b'GET /sessions HTTP/1.0\r\n\r\n')
+                s.settimeout(T(10))
+                if n % 3:
+                    s.recv(65536)
+                s.close()
+                n += 1
+            except OSError:
+                time.sleep(0.01)
+        counts.append(n)
+    ths = [threading.Thread(target=hammer, args=(i % 2,), daemon=True)
+           for i in range(4)]
+    for th in ths:
+        th.start()
+    J.wait_until(lambda: d.log.has(r'POST /sessions/424242/close from uid'),
+                 T(30), 'POSTs reaching the daemon')
+    time.sleep(0.3)
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        d.proc.wait(T(60))
+    finally:
+        stop.set()
+        for th in ths:
+            th.join(T(30))
+        for t in live:
+            t.close()
+    assert d.proc.returncode == 0, d.log.excerpt(0, 40)
+    problems = [p for p in d.stop() if 'already exited' not in p and
+                not p.startswith('log tail')]
+    assert not problems, problems
+    assert not os.path.exists(sock), 'AdminSocket left behind'
+
+
 if __name__ == '__main__':
     J.main('admin listener and ctl', setup, [
         ('/healthz and /readyz answer; HEAD; the Unix socket serves GET',
@@ -537,4 +598,5 @@ if __name__ == '__main__':
          t_nobody),
         ('ctl: missing socket, no AdminSocket, bad id', t_ctl_errors),
         ('/readyz 503 while draining', t_readyz_drain),
+        ('SIGTERM while admin requests keep coming', t_stop_under_load),
     ])
