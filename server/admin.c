@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "addr.h"
 #include "admin.h"
@@ -52,6 +53,12 @@
 /* Seconds a client may take to send a request or read the answer. */
 #define ADMIN_TIMEOUT		10
 #define ADMIN_BACKLOG		16
+/*
+ * Connections per listener at once; past it accepting pauses (the
+ * backlog waits) until one closes, so idle clients cannot use up the
+ * descriptors the SSH side needs.
+ */
+#define ADMIN_MAX_CONNS		64
 
 enum admin_state {
 	ADMIN_STARTING = 0,
@@ -60,9 +67,18 @@ enum admin_state {
 };
 
 struct admin_listener {
-	struct evhttp	*al_http;
-	int		 al_fd;
-	int		 al_unix;
+	struct evhttp		*al_http;
+	struct evconnlistener	*al_lev;	/* evhttp's; NULL at exit */
+	int			 al_fd;
+	int			 al_unix;
+	int			 al_nconns;
+};
+
+/* A connection evhttp is setting up, until its closecb is installed. */
+struct admin_conn {
+	TAILQ_ENTRY(admin_conn)	 ac_entry;
+	struct admin_listener	*ac_al;
+	struct bufferevent	*ac_bev;	/* one reference is ours */
 };
 
 /* A request waiting for the workers. */
@@ -73,8 +89,8 @@ struct admin_req {
 	struct control_req	 ar_cr;
 };
 
-static struct admin_listener	 admin_tcp = { NULL, -1, 0 };
-static struct admin_listener	 admin_unix = { NULL, -1, 1 };
+static struct admin_listener	 admin_tcp = { NULL, NULL, -1, 0, 0 };
+static struct admin_listener	 admin_unix = { NULL, NULL, -1, 1, 0 };
 static struct sockaddr_storage	 admin_tcp_ss;
 static char			*admin_path;	/* ours to unlink at exit */
 static dev_t			 admin_path_dev;
@@ -88,6 +104,8 @@ static int			 admin_nworkers;
 static int			 admin_state;	/* atomic */
 static TAILQ_HEAD(, admin_req)	 admin_pending =
     TAILQ_HEAD_INITIALIZER(admin_pending);
+static TAILQ_HEAD(, admin_conn)	 admin_new_conns =
+    TAILQ_HEAD_INITIALIZER(admin_new_conns);
 
 static int
 admin_bind_tcp(const struct config_listen *cl)
@@ -589,6 +607,77 @@ admin_on_request(struct evhttp_request *req, void *arg)
 }
 
 static void
+admin_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct admin_listener *al = arg;
+
+	if (al->al_nconns-- == ADMIN_MAX_CONNS && al->al_lev != NULL) {
+		evconnlistener_enable(al->al_lev);
+		log_debug("%s: accepting admin connections again", __func__);
+	}
+}
+
+/*
+ * libevent 2.1 has no cap on evhttp's connections (evhttp_set_max_
+ * connections is 2.2's) and tells of a new one only through the bevcb,
+ * before the connection exists.  So the bevcb counts it and holds a
+ * reference on its bufferevent, and this runs next, in the same loop
+ * pass (before any I/O on it): the bufferevent's callback argument is
+ * then evhttp's connection, whose closecb counts it out.  A connection
+ * evhttp already dropped has had its callbacks cleared.
+ */
+static void
+admin_conn_attach(struct admin_conn *ac)
+{
+	void *evcon = NULL;
+
+	TAILQ_REMOVE(&admin_new_conns, ac, ac_entry);
+	bufferevent_getcb(ac->ac_bev, NULL, NULL, NULL, &evcon);
+	if (evcon != NULL)
+		evhttp_connection_set_closecb(evcon, admin_conn_closed,
+		    ac->ac_al);
+	else
+		admin_conn_closed(NULL, ac->ac_al);
+	bufferevent_decref(ac->ac_bev);
+	free(ac);
+}
+
+static void
+admin_on_conn(evutil_socket_t fd, short what, void *arg)
+{
+	admin_conn_attach(arg);
+}
+
+static struct bufferevent *
+admin_on_bev(struct event_base *base, void *arg)
+{
+	struct admin_listener *al = arg;
+	struct admin_conn *ac;
+	struct bufferevent *bev;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	ac = xcalloc(1, sizeof(*ac));
+	ac->ac_al = al;
+	ac->ac_bev = bev;
+	if (event_base_once(base, -1, EV_TIMEOUT, admin_on_conn, ac,
+	    NULL) == -1) {
+		free(ac);
+		return bev;
+	}
+	bufferevent_incref(bev);
+	TAILQ_INSERT_TAIL(&admin_new_conns, ac, ac_entry);
+	if (++al->al_nconns == ADMIN_MAX_CONNS) {
+		evconnlistener_disable(al->al_lev);
+		log_info("%s: %d admin connections on %s: accepting more when "
+		    "one closes", __func__, ADMIN_MAX_CONNS, al->al_unix ?
+		    admin_path : "AdminListen");
+	}
+	return bev;
+}
+
+static void
 admin_on_stop(evutil_socket_t fd, short what, void *arg)
 {
 	event_base_loopbreak(admin_base);
@@ -605,6 +694,8 @@ admin_main(void *arg)
 static void
 admin_listen(struct admin_listener *al)
 {
+	struct evhttp_bound_socket *bound;
+
 	if (al->al_fd == -1)
 		return;
 	if ((al->al_http = evhttp_new(admin_base)) == NULL)
@@ -618,8 +709,11 @@ admin_listen(struct admin_listener *al)
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(al->al_http, admin_on_request, al);
-	if (evhttp_accept_socket_with_handle(al->al_http, al->al_fd) == NULL)
+	evhttp_set_bevcb(al->al_http, admin_on_bev, al);
+	if ((bound = evhttp_accept_socket_with_handle(al->al_http,
+	    al->al_fd)) == NULL)
 		log_fatal("%s: evhttp_accept_socket failed", __func__);
+	al->al_lev = evhttp_bound_socket_get_listener(bound);
 	/* evhttp closes it now. */
 	al->al_fd = -1;
 }
@@ -666,6 +760,11 @@ admin_free(void)
 		admin_text(ar->ar_req, 503, "the server is stopping");
 		admin_req_free(ar);
 	}
+	/* Accepted in the loop's last pass: their event will not run. */
+	while (TAILQ_FIRST(&admin_new_conns) != NULL)
+		admin_conn_attach(TAILQ_FIRST(&admin_new_conns));
+	/* evhttp_free frees the listener before the connections. */
+	admin_tcp.al_lev = admin_unix.al_lev = NULL;
 	if (admin_tcp.al_http != NULL)
 		evhttp_free(admin_tcp.al_http);
 	if (admin_unix.al_http != NULL)

@@ -19,6 +19,9 @@ Checks:
   * an admin client that connects and sends nothing (and one that sends
     half a request line) does not stall forwarding: a forward completes
     and other admin requests are answered meanwhile.
+  * at 64 connections on a listener the daemon says so and stops
+    accepting there (the backlog waits, forwarding goes on); a request
+    queued meanwhile is answered once the idle ones are gone.
   * clients that hang up right after asking for /sessions or a close
     leave the daemon serving (and, under ASan, leak nothing).
   * /sessions shows a live ssh -L session: user, key type and the SHA256
@@ -324,6 +327,42 @@ def t_slow_client(c):
             s.close()
 
 
+def t_conn_cap(c):
+    m = c.d.mark()
+    idle = []
+    try:
+        for _ in range(64):
+            idle.append(socket.create_connection(('127.0.0.1', c.aport)))
+        c.d.log.wait(r'admin_on_bev: 64 admin connections on AdminListen: '
+                     r'accepting more when one closes$', m)
+        waiting = socket.create_connection(('127.0.0.1', c.aport))
+        waiting.settimeout(T(30))
+        waiting.sendall(b'GET /healthz HTTP/1.0\r\n\r\n')
+        forward(c, 10000, seed=3)
+        # the Unix socket has its own count
+        assert http(c, 'GET', '/healthz', unix=True)[0] == 200
+        # a whole forward later, the queued request is still unanswered
+        waiting.setblocking(False)
+        try:
+            early = waiting.recv(100)
+        except BlockingIOError:
+            early = None
+        assert early is None, 'answered while at the cap: %r' % early
+        waiting.settimeout(T(30))
+    finally:
+        for s in idle:
+            s.close()
+    data = b''
+    while True:
+        b = waiting.recv(65536)
+        if not b:
+            break
+        data += b
+    waiting.close()
+    assert data.startswith(b'HTTP/1.0 200 OK') and data.endswith(b'ok\n'), \
+        data
+
+
 def t_hangups(c):
     for i in range(100):
         if i % 2:
@@ -589,6 +628,8 @@ if __name__ == '__main__':
          t_header_limit),
         ('idle and half-sent admin clients do not stall forwarding',
          t_slow_client),
+        ('64 admin connections: accepting pauses, then resumes',
+         t_conn_cap),
         ('clients hanging up on pending requests; pipelining', t_hangups),
         ('/sessions and ctl sessions show a live ssh -L session',
          t_sessions),
