@@ -40,6 +40,10 @@ Checks:
     naming uid 65534.
   * ctl against a missing socket, or a config without AdminSocket, fails
     with a clear message and status 1.
+  * AdminSocket's path: a regular file there, or a socket a process still
+    answers on, stops start-up with a message; a stale socket file (its
+    process gone) is replaced.  SIGHUP with a new AdminListen says it
+    takes effect at restart, and the old one keeps serving.
   * /readyz flips to 503 "not ready: draining" on SIGTERM while a channel
     keeps the daemon draining (ShutdownGraceTime 60); /healthz stays 200.
   * SIGTERM (ShutdownGraceTime 0) while clients keep asking for /sessions
@@ -529,6 +533,59 @@ def t_ctl_errors(c):
     assert r.rc == 2 and b'usage' in r.err, r
 
 
+def start_fails(c, name, path, regex):
+    d = J.Daemon(c.env, name=name, extra='AdminSocket %s' % path)
+    r = J.run([J.daemon_path(), '-f', d.conf, '-e'], timeout=T(60))
+    assert r.rc != 0 and re.search(regex, r.err.decode()), r
+
+
+def t_socket_file(c):
+    path = c.env.path('file.sock')
+    with open(path, 'w') as f:
+        f.write('precious\n')
+    start_fails(c, 'plainfile', path,
+                r'AdminSocket %s: exists and is not a socket' %
+                re.escape(path))
+    assert open(path).read() == 'precious\n', 'the file was touched'
+    path = c.env.path('live.sock')
+    other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    other.bind(path)
+    other.listen(1)
+    try:
+        start_fails(c, 'livesock', path,
+                    r'AdminSocket %s: in use by another process' %
+                    re.escape(path))
+    finally:
+        other.close()
+    # now it is stale: nobody answers on it
+    d = J.Daemon(c.env, name='stale', extra='AdminSocket %s' % path).start()
+    try:
+        d.log.wait(r'^Admin listening on %s\.$' % re.escape(path))
+        r = ctl(c, 'sessions', sock=path)
+        assert r.rc == 0 and r.out.startswith(b'SESSION'), r
+    finally:
+        problems = d.stop()
+    assert not problems, problems
+    assert not os.path.exists(path), 'socket left behind at exit'
+
+
+def t_reload_restart_only(c):
+    m = c.d.mark()
+    old = c.d.extra
+    c.d.extra = old.replace('AdminListen %d' % c.aport,
+                            'AdminListen %d' % J.free_port())
+    c.d._write_conf()
+    try:
+        c.d.proc.send_signal(signal.SIGHUP)
+        c.d.log.wait(r'main_note_restart_only: AdminListen changed: takes '
+                     r'effect at restart$', m)
+        c.d.log.wait(r'configuration reloaded', m)
+        assert http(c, 'GET', '/healthz')[0] == 200
+    finally:
+        c.d.extra = old
+        c.d._write_conf()
+
+
 def t_readyz_drain(c):
     import paramiko  # noqa: F401
     aport = J.free_port()
@@ -638,6 +695,9 @@ if __name__ == '__main__':
         ('nobody: cannot connect at 0600; 403 and a log line at 0666',
          t_nobody),
         ('ctl: missing socket, no AdminSocket, bad id', t_ctl_errors),
+        ('AdminSocket path: a file, a live socket, a stale socket',
+         t_socket_file),
+        ('SIGHUP: AdminListen is restart-only', t_reload_restart_only),
         ('/readyz 503 while draining', t_readyz_drain),
         ('SIGTERM while admin requests keep coming', t_stop_under_load),
     ])
