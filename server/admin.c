@@ -68,7 +68,8 @@ enum admin_state {
 
 struct admin_listener {
 	struct evhttp		*al_http;
-	struct evconnlistener	*al_lev;	/* evhttp's; NULL at exit */
+	/* evhttp's listener, paused at the cap; NULL at exit. */
+	struct evconnlistener	*al_lev;
 	int			 al_fd;
 	int			 al_unix;
 	int			 al_nconns;
@@ -92,7 +93,7 @@ struct admin_req {
 static struct admin_listener	 admin_tcp = { NULL, NULL, -1, 0, 0 };
 static struct admin_listener	 admin_unix = { NULL, NULL, -1, 1, 0 };
 static struct sockaddr_storage	 admin_tcp_ss;
-static char			*admin_path;	/* ours to unlink at exit */
+static char			*admin_path;	/* to unlink at exit */
 static dev_t			 admin_path_dev;
 static ino_t			 admin_path_ino;
 static struct event_base	*admin_base;
@@ -124,8 +125,8 @@ admin_bind_tcp(const struct config_listen *cl)
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0)) == -1) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
 			err = errno;
 			continue;
 		}
@@ -564,6 +565,7 @@ admin_on_request(struct evhttp_request *req, void *arg)
 	struct admin_listener *al = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
 	const char *path = NULL, *query = NULL;
 	struct control_req cr;
 
@@ -576,8 +578,7 @@ admin_on_request(struct evhttp_request *req, void *arg)
 	if (strcmp(path, "/metrics") == 0 || strcmp(path, "/healthz") == 0 ||
 	    strcmp(path, "/readyz") == 0 || strcmp(path, "/sessions") == 0) {
 		if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Allow", "GET, HEAD");
+			evhttp_add_header(hdrs, "Allow", "GET, HEAD");
 			admin_text(req, 405, "GET only");
 		} else if (path[1] == 'm')
 			admin_metrics(req);
@@ -596,8 +597,7 @@ admin_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (admin_parse_close(path, &cr) == 0) {
 		if (cmd != EVHTTP_REQ_POST) {
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Allow", "POST");
+			evhttp_add_header(hdrs, "Allow", "POST");
 			admin_text(req, 405, "POST only");
 		} else
 			admin_control(al, req, &cr, path);

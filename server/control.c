@@ -180,8 +180,8 @@ control_table_session(struct evbuffer *out, const struct session *s)
 	TAILQ_FOREACH(ch, &s->s_channels, ch_entry) {
 		log_escape(host, sizeof(host), ch->ch_host,
 		    strlen(ch->ch_host));
-		evbuffer_add_printf(out, "         channel %d %s %s:%d", ch->ch_id,
-		    control_channel_state(ch), host, ch->ch_port);
+		evbuffer_add_printf(out, "         channel %d %s %s:%d",
+		    ch->ch_id, control_channel_state(ch), host, ch->ch_port);
 		if (ch->ch_addr[0] != '\0')
 			evbuffer_add_printf(out, " -> %s:%d", ch->ch_addr,
 			    ch->ch_addr_port);

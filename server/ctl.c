@@ -24,8 +24,9 @@
 #include "str.h"
 #include "version.h"
 
-#define CTL_TIMEOUT	10			/* seconds per read or write */
-#define CTL_ANSWER_MAX	(64 * 1024 * 1024)	/* a very busy server's list */
+/* Seconds per read or write; bytes of answer (a very busy server's list). */
+#define CTL_TIMEOUT	10
+#define CTL_ANSWER_MAX	(64 * 1024 * 1024)
 
 static void __attribute__((noreturn))
 ctl_usage(void)

@@ -60,10 +60,10 @@ struct worker {
 	struct metrics		 w_metrics;	/* written by this thread only */
 	int			 w_left_sessions;	/* cut at stop */
 	int			 w_left_channels;
-	/* Jobs from another thread (the admin listener's), under w_mtx. */
+	/* Jobs from another thread (the admin listener), under w_mtx. */
 	TAILQ_HEAD(, worker_part) w_jobs;
 	struct event		*w_job_ev;
-	int			 w_jobs_closed;	/* the loop has ended */
+	int			 w_jobs_closed;	/* loop ended */
 };
 
 /*
@@ -128,10 +128,11 @@ int	worker_join(struct worker *w, const struct timespec *deadline);
 
 /* A job for n workers; done(arg) runs on base once every part is done. */
 struct worker_job *worker_job_new(int n, worker_job_fn fn, void *arg,
-	    struct event_base *base, void (*done)(evutil_socket_t, short, void *),
-	    void *donearg);
-/* To each of the n workers (the requester's thread, never blocked). */
-void	worker_job_post(struct worker_job *j, struct worker *workers, int n);
+	    struct event_base *base,
+	    void (*done)(evutil_socket_t, short, void *), void *donearg);
+/* To each of the n workers (from the requester's thread; never waits). */
+void	worker_job_post(struct worker_job *j, struct worker *workers,
+	    int n);
 /* Only once wj_done has run, or was never posted. */
 void	worker_job_free(struct worker_job *j);
 
