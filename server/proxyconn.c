@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "proxyconn.h"
 #include "session.h"
@@ -67,10 +68,7 @@ proxyconn_refuse(struct session *s, const char *fmt, ...)
 	va_end(ap);
 	log_info("Refused connection from %s port %d: PROXY protocol: %s",
 	    s->s_peer, s->s_peer_port, msg);
-	/*
-	 * TODO(lead): metrics_add(&s->s_worker->w_metrics.m_proxy_refused, 1);
-	 * here once worker.h on main has w_metrics.
-	 */
+	metrics_add(&s->s_worker->w_metrics.m_proxy_refused, 1);
 }
 
 void
