@@ -52,14 +52,17 @@ proxy_bad(struct proxy_hdr *ph, const char *why)
 	return PROXY_BAD;
 }
 
-/* Decimal 0-65535 as the spec writes it: no sign, no leading zero. */
+/*
+ * Decimal 0-65535 as the spec writes it: no sign, no leading zero.  s is
+ * never empty: the field split refuses empty fields.
+ */
 static int
 proxy_port(const char *s)
 {
 	size_t i, n = strlen(s);
 	long v = 0;
 
-	if (n == 0 || n > 5 || (s[0] == '0' && n > 1))
+	if (n > 5 || (s[0] == '0' && n > 1))
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -150,7 +150,8 @@ test_v1_more(void **state)
 	assert_int_equal(proxy_parse((uint8_t *)buf, PROXY_V1_MAX - 1, &ph),
 	    PROXY_MORE);
 	bad_v1("PROXY UNKNOWN but a line that goes on and on and on and on "
-	    "and on and on past the one hundred and seven bytes of the spec\r\n",
+	    "and on and on past the one hundred and seven bytes of the spec"
+	    "\r\n",
 	    "v1: no CRLF within 107 bytes");
 	memcpy(buf + 107, "\r\n", 2);
 	assert_int_equal(proxy_parse((uint8_t *)buf, PROXY_V1_MAX, &ph),
@@ -171,10 +172,13 @@ test_v1_bad(void **state)
 	    "v1: a byte that is not printable ASCII");
 	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 \xb2\r\n",
 	    "v1: a byte that is not printable ASCII");
+	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\x7f\r\n",
+	    "v1: a byte that is not printable ASCII");
 	bad_v1("PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n", "v1: not single spaces");
 	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n", "v1: not single spaces");
 	bad_v1("PROXY \r\n", "v1: not single spaces");
-	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n", "v1: more than 6 fields");
+	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
+	    "v1: more than 6 fields");
 	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3 4 5\r\n",
 	    "v1: more than 6 fields");
 	bad_v1("PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n", "v1: fewer than 6 fields");
