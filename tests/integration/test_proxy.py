@@ -17,7 +17,9 @@ Checks:
     from 127.0.0.1 port P: client 203.0.113.7 port 4711, server 192.0.2.10
     port 2222", sshd's "Connection from 203.0.113.7 port 4711 on
     192.0.2.10 port 2222", "Accepted publickey for alice from 203.0.113.7
-    port 4711", the forward echoes, "Connection closed by 203.0.113.7".
+    port 4711", the forward echoes, "Connection closed by 203.0.113.7";
+    the audit log's auth.success, channel.open and channel.close have
+    client_addr 203.0.113.7 and via_addr/via_port the proxy's.
   * v1 TCP6 over ::1; v2 TCP4 with TLVs (sent first, on its own); v2
     TCP6: each carried address is the one logged and authenticated.
   * v2 LOCAL and v1 UNKNOWN (health checks): the connection's own
@@ -43,6 +45,7 @@ Checks:
     client authenticates as 127.0.0.1 and forwards.
 """
 
+import json
 import os
 import re
 import socket
@@ -153,9 +156,11 @@ def setup(env, r):
     c.key = env.key('alice')
     env.authorize(J.USER, c.key, 'from="%s"' % FROM)
     c.echo = c.closing(J.Target(J.echo_handler, name='echo'))
+    c.audit = env.path('audit.json')
     c.d = r.watch(J.Daemon(
         env, name='trusted', listen=('127.0.0.1', '::1'),
         extra='ProxyProtocolFrom 127.0.0.1,::1\n'
+              'AuditLog %s\n' % c.audit +
               'Match Address 198.51.100.0/24\n'
               '    AllowTcpForwarding no').start())
     c.u = r.watch(J.Daemon(env, name='untrusted',
@@ -187,10 +192,32 @@ def carried(c, t, lport, m, src, sport, dst, dport, version,
                          r'::1) ', m)
 
 
+def audit_events(c, event, port):
+    out = []
+    try:
+        with open(c.audit) as f:
+            for line in f:
+                ev = json.loads(line)
+                if ev['event'] == event and ev['client_port'] == port:
+                    out.append(ev)
+    except FileNotFoundError:
+        pass
+    return out
+
+
 def t_v1_tcp4(c):
     m = c.d.mark()
     t, lport = via(c.d, c.key, v1('203.0.113.7', 4711))
     carried(c, t, lport, m, '203.0.113.7', 4711, '192.0.2.10', 2222, 1)
+    # the audit log names the client, and the proxy as via
+    J.wait_until(lambda: audit_events(c, 'channel.close', 4711), T(30),
+                 'channel.close in the audit log')
+    for event in ('auth.success', 'channel.open', 'channel.close'):
+        ev = audit_events(c, event, 4711)
+        assert len(ev) == 1, (event, ev)
+        ev = ev[0]
+        assert (ev['client_addr'], ev['via_addr'], ev['via_port']) == \
+            ('203.0.113.7', '127.0.0.1', lport), ev
 
 
 def t_v1_tcp6(c):
