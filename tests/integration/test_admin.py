@@ -29,6 +29,8 @@ Checks:
     (RFC 3339 UTC), its channel's target, connected address, bytes each
     way and age; `jumpgate ctl sessions` prints it as a table, --json as
     the same JSON.
+  * through a trusted PROXY protocol source, /sessions gives the client
+    the header carried and names the proxy as "via".
   * `ctl close-channel` ends that channel only: the client's connection
     through -L sees EOF, the log says "closed by admin request (uid 0)",
     the session lives on and a new channel through it works.
@@ -464,6 +466,33 @@ def t_sessions(c):
     assert c.sid in ids, ids
 
 
+def t_sessions_via(c):
+    import test_proxy as TP
+    aport = J.free_port()
+    d = J.Daemon(c.env, name='viaproxy', extra='ProxyProtocolFrom 127.0.0.1'
+                 '\nAdminListen %d' % aport).start()
+    dc = J.Ctx(env=c.env, aport=aport, sock=None)
+    try:
+        t, lport = TP.via(d, c.key, TP.v1('203.0.113.7', 4242))
+        mine = None
+
+        def found():
+            nonlocal mine
+            st, _, body = http(dc, 'GET', '/sessions')
+            got = [x for x in json.loads(body.decode())['sessions']
+                   if x['user'] == J.USER]
+            mine = got[0] if got else None
+            return mine is not None
+        J.wait_until(found, T(30), 'the proxied session in /sessions')
+        assert (mine['address'], mine['port'], mine['via'],
+                mine['via_port']) == ('203.0.113.7', 4242, '127.0.0.1',
+                                      lport), mine
+        t.close()
+    finally:
+        problems = d.stop()
+    assert not problems, problems
+
+
 def t_close_channel(c):
     live = c.live
     m = c.d.mark()
@@ -690,6 +719,8 @@ if __name__ == '__main__':
         ('clients hanging up on pending requests; pipelining', t_hangups),
         ('/sessions and ctl sessions show a live ssh -L session',
          t_sessions),
+        ('/sessions names the client a PROXY header carried, and the proxy',
+         t_sessions_via),
         ('ctl close-channel ends that channel only', t_close_channel),
         ('ctl close-session ends the session', t_close_session),
         ('nobody: cannot connect at 0600; 403 and a log line at 0666',
