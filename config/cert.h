@@ -5,7 +5,7 @@
  *
  * libssh imports a certificate and checks the user's signature against
  * the certified key, but nothing of the certificate itself.  This module
- * does the rest, in three steps the caller runs in order:
+ * does the rest, in three steps:
  *
  *  1. cert_parse(): the whole blob, bounds-checked (every length against
  *     what is left, nested lists consumed exactly, nothing after the
@@ -32,6 +32,17 @@
  *  3. cert_revoked_check(): the certified key or the CA key in a plain
  *     list, or, in a KRL, the certificate by serial or key id under its
  *     CA (or any CA), the keys themselves or their SHA1/SHA256 hashes.
+ *
+ * From auth.c, for a key whose ssh_key_type() is one of the *_CERT01
+ * types, on the probe as on the signed request (sshd checks both):
+ *	ssh_pki_export_pubkey_base64(key, &b64);   libssh: the whole cert
+ *	cert_base64_decode(b64, strlen(b64), &blob, &len);
+ *	cert_parse(blob, len, &c, err, sizeof(err));   refused: debug err
+ *	cert_revoked_check(rv, c);                     1: revoked
+ *	cert_ca_equal(c, ca, calen);   each TrustedUserCAKeys key (from
+ *	    cert_key_decode()) or cert-authority line's key
+ *	cert_check(c, &pol, &v);   0: log the refusal below
+ *	cert_verdict_free(&v); cert_free(c);
  *
  * Refusals carry sshd's texts, so that the log reads as sshd's
  * (auth2-pubkey.c, auth2-pubkeyfile.c), source being the CA's file or
