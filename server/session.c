@@ -270,9 +270,10 @@ session_dispatch(struct session *s, ssh_message msg)
 			ssh_message_reply_default(msg);
 		break;
 	case SSH_REQUEST_AUTH:
-		if (s->s_state == SESSION_AUTH)
-			auth_request(s, msg);
-		else
+		if (s->s_state == SESSION_AUTH) {
+			if (auth_request(s, msg))
+				return;		/* it answers msg later */
+		} else
 			ssh_message_reply_default(msg);
 		break;
 	case SSH_REQUEST_CHANNEL_OPEN:
@@ -655,6 +656,7 @@ session_free(struct session *s)
 	if (s->s_grace != NULL)
 		event_free(s->s_grace);
 	alive_free(s);
+	auth_free(s);
 	if (s->s_ssh != NULL) {
 		if (ssh_is_connected(s->s_ssh))
 			ssh_disconnect(s->s_ssh);

@@ -20,6 +20,7 @@ struct evdns_base;
 struct evconnlistener;
 struct event;
 struct session;
+struct akrun_job;
 
 #define WORKER_MAX_LISTENERS	64
 /* Seconds without accepting after accept ran out of descriptors. */
@@ -40,6 +41,8 @@ struct worker {
 	int			 w_accept_paused;
 	TAILQ_HEAD(, session)	 w_sessions;
 	int			 w_nsessions;
+	/* AuthorizedKeysCommand children, until reaped (akrun.c). */
+	TAILQ_HEAD(akrun_jobs, akrun_job) w_akrun;
 	/* Our own listening endpoints, never a target (read-only). */
 	const struct policy_endpoint *w_self;
 	int			 w_nself;
