@@ -33,6 +33,9 @@ argv, environment (/proc/self/environ: what exec gave it), ids and pids.
     descriptors return to their baseline.
   AuthorizedKeysCommandCache 3: a second login runs nothing; after the
     TTL the command runs again.
+  StrictModes yes: the command under /tmp (mode 1777) is not run, with
+    sshd's "Unsafe AuthorizedKeysCommand" line (jgtest writes StrictModes
+    no for the others).
   Config: a relative path, an unknown token, no AuthorizedKeysCommandUser,
     a missing account: refused at load (-t) naming the problem; -T prints
     all four keywords.
@@ -319,6 +322,22 @@ def t_cache(c):
     assert len(calls(c, 'good-c')) == 2, calls(c, 'good-c')
 
 
+def t_strictmodes(c):
+    d = J.Daemon(c.env, name='strict', strictmodes=True, extra='\n'.join([
+        'AuthorizedKeysCommand %s %%u' % c.cmd,
+        'AuthorizedKeysCommandUser nobody'])).start()
+    try:
+        respond(c, 'good-s')
+        r = forward(c, d, 'good-s')
+        assert r.rc == 255, r
+        d.log.wait(r'^Unsafe AuthorizedKeysCommand "%s": bad ownership or '
+                   r'modes for directory /tmp$' % J.re.escape(c.cmd))
+        assert calls(c, 'good-s') == [], 'an unsafe command ran'
+    finally:
+        problems = d.stop()
+    assert not problems, problems
+
+
 def t_config(c):
     def conf(name, lines):
         return c.env.write(name, '\n'.join(
@@ -373,5 +392,7 @@ if __name__ == '__main__':
         ('exit status 3: refused with sshd\'s line', t_fail),
         ('client gone: the command killed, nothing left', t_client_gone),
         ('AuthorizedKeysCommandCache: one run within the TTL', t_cache),
+        ('StrictModes yes: a command under /tmp is refused as sshd does',
+         t_strictmodes),
         ('config errors at load, -T prints the keywords', t_config),
     ])
