@@ -177,7 +177,7 @@ akcmd_value(const struct akcmd_tokens *t, char c)
 	case 'f':	return t->at_fp;
 	case 't':	return t->at_type;
 	case 'k':	return t->at_key;
-	default:	return "%";	/* %%: the rest was refused at load */
+	default:	return "%";	/* %%; others refused at load */
 	}
 }
 

@@ -88,8 +88,9 @@ static const struct config_keyword config_keywords[] = {
 	{ "AuthorizedKeysFile", CK_AKFILE, NULL },
 	{ "AuthorizedKeysCommand", CK_AKCMD, NULL },
 	{ "AuthorizedKeysCommandUser", CK_AKCMD, NULL },
-	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },	/* jumpgate's */
-	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },	/* jumpgate's */
+	/* jumpgate's own: */
+	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },
+	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },

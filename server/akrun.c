@@ -63,9 +63,9 @@
 #define AKRUN_TAG		"AuthorizedKeysCommand"
 
 struct akrun_job {
-	TAILQ_ENTRY(akrun_job)	 aj_entry;	/* the worker's w_akrun */
+	TAILQ_ENTRY(akrun_job)	 aj_entry;	/* worker's w_akrun */
 	struct worker		*aj_worker;
-	struct session		*aj_session;	/* NULL once orphaned */
+	struct session		*aj_session;	/* NULL: orphaned */
 	unsigned long		 aj_sid;	/* for the log */
 	akrun_done_fn		 aj_done;
 	char			*aj_cmd;	/* printable, for the log */
