@@ -22,6 +22,7 @@ struct worker;
 struct channel;
 struct event;
 struct akrun_job;
+struct proxy_wait;
 
 enum session_state {
 	SESSION_KEX = 0,
@@ -66,6 +67,7 @@ struct session {
 	/* PROXY protocol: the proxy that spoke for s_peer; "" if direct. */
 	char			 s_via[ADDR_STRLEN];
 	int			 s_via_port;
+	struct proxy_wait	*s_proxy;	/* until its header is read */
 	time_t			 s_started;	/* accepted, wall clock */
 	struct timespec		 s_started_mono;
 	char			*s_user;	/* once authenticated */
@@ -86,6 +88,15 @@ struct session {
 
 /* Takes ownership of fd (an accepted, non-blocking socket). */
 void	session_accept(struct worker *w, int fd);
+
+/*
+ * SSH on fd (owned), once s_peer and s_local are final: proxyconn.c calls
+ * it after a PROXY header.  May free s.
+ */
+void	session_start(struct session *s, int fd);
+
+/* Frees a session refused before SSH started (the caller logged why). */
+void	session_discard(struct session *s);
 
 /* Asks for post-pump work (flags, blocked channels, reaping) soon. */
 void	session_schedule(struct session *s);
@@ -115,6 +126,12 @@ void	session_channel_detach(struct session *s, struct channel *ch);
 
 /* sshd's connection id for log lines: "user alice 127.0.0.1 port 5". */
 void	session_remote_id(struct session *s, char *buf, size_t len);
+
+/*
+ * An admin request (uid: who asked) ends the session from its worker's
+ * thread, outside any pump: logged, and freed from the post-pump step.
+ */
+void	session_close_admin(struct session *s, unsigned long uid);
 
 /* Frees every session of the worker (shutdown). */
 void	session_free_all(struct worker *w);
