@@ -9,7 +9,8 @@
  *
  * libssh runs in queue mode: no server or message callbacks are set, so
  * every request waits in the session's queue until we answer it.  That is
- * what lets a channel open wait for its target's TCP connect, as sshd does.
+ * what lets a channel open wait for its target's TCP connect, as sshd does,
+ * and an authentication request wait for AuthorizedKeysCommand (auth.c).
  *
  * libssh closes the socket on its own (EOF, DISCONNECT, send failure), so
  * libevent watches a dup(2) of it: a reused descriptor number can then
