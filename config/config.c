@@ -60,6 +60,7 @@ enum config_kind {
 	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
 	CK_FRONTEND,	/* audit, admin listener, PROXY: frontend.c */
 	CK_AKCMD,	/* AuthorizedKeysCommand and its kin: akcmd.c */
+	CK_CERTS,	/* certificate logins: certcfg.c */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
@@ -91,6 +92,7 @@ static const struct config_keyword config_keywords[] = {
 	/* jumpgate's own: */
 	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },
 	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
+	{ "TrustedUserCAKeys", CK_CERTS, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
@@ -155,7 +157,6 @@ static const struct config_keyword config_keywords[] = {
 	 */
 	/* libssh 0.10 has no way to offer a host certificate. */
 	{ "HostCertificate", CK_REFUSE, NULL },
-	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
 	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
@@ -866,7 +867,7 @@ config_parse(struct config *cf, const char *line, const char *name,
 	 * limit the operator believes in.
 	 */
 	if (inmatch && (ck->ck_kind == CK_LIVENESS_M ||
-	    ck->ck_kind == CK_AKCMD)) {
+	    ck->ck_kind == CK_AKCMD || ck->ck_kind == CK_CERTS)) {
 		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
 		    "applies it to every connection only", kw);
 		goto done;
@@ -939,6 +940,11 @@ config_parse(struct config *cf, const char *line, const char *name,
 	case CK_AKCMD:
 		if (akcmd_parse(&cf->c_akcmd, kw, av, ac, config_intern(cf,
 		    name, lineno), name, lineno, err, errlen) == -1)
+			goto done;
+		break;
+	case CK_CERTS:
+		if (certcfg_parse(&cf->c_certs, kw, av, ac, name, lineno, err,
+		    errlen) == -1)
 			goto done;
 		break;
 	case CK_REFUSE:
@@ -1198,6 +1204,7 @@ config_free(struct config *cf)
 	cf->c_pidfile = cf->c_state_dir = cf->c_user = NULL;
 	config_frontend_free(cf);
 	akcmd_free(&cf->c_akcmd);
+	certcfg_free(&cf->c_certs);
 	config_policy_free(&cf->c_policy);
 	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)

@@ -16,6 +16,7 @@
 
 #include "akcmd.h"
 #include "algos.h"
+#include "certcfg.h"
 #include "policy.h"
 
 #define CONFIG_MAX_PORTS	16
@@ -183,6 +184,7 @@ struct config {
 	char			*c_admin_socket;	/* "none" or a path */
 	char			*c_proxy_from;	/* address list, or "none" */
 	struct config_akcmd	 c_akcmd;	/* AuthorizedKeysCommand */
+	struct config_certs	 c_certs;	/* TrustedUserCAKeys, ... */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;

@@ -25,6 +25,7 @@ enum metrics_auth_fail {
 	MAF_METHOD,		/* not publickey (none, password, ...) */
 	MAF_TOO_MANY,		/* MaxAuthTries reached: disconnected */
 	MAF_AKC_FAILED,		/* AuthorizedKeysCommand failed or timed out */
+	MAF_CERT,		/* a certificate refused (CA, validity, ...) */
 	MAF_NREASONS
 };
 

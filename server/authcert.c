@@ -1,0 +1,144 @@
+/*
+ * authcert.c: user certificates in authentication, as sshd's
+ * user_cert_trusted_ca() (auth2-pubkey.c) treats them.
+ *
+ * libssh hands over the certificate as the key and checks the user's
+ * signature against the certified key only; config/cert.c parses the
+ * blob, verifies the CA's signature and applies sshd's policy.  This
+ * file joins the two and writes sshd's log lines.  Kept apart from
+ * auth.c, which only asks "is this key authorized", for files and
+ * command alike.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+
+#include "authcert.h"
+#include "authkeys.h"
+#include "config.h"
+#include "log.h"
+#include "session.h"
+#include "str.h"
+#include "worker.h"
+
+int
+authcert_is_cert(ssh_key key)
+{
+	switch (ssh_key_type(key)) {
+	case SSH_KEYTYPE_ED25519_CERT01:
+	case SSH_KEYTYPE_ECDSA_P256_CERT01:
+	case SSH_KEYTYPE_ECDSA_P384_CERT01:
+	case SSH_KEYTYPE_ECDSA_P521_CERT01:
+	case SSH_KEYTYPE_RSA_CERT01:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int
+authcert_open(ssh_key key, struct authcert *ac)
+{
+	struct cert *c;
+	char *b64 = NULL, fp[CERT_FP_LEN], err[CERT_ERR_LEN];
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	memset(ac, 0, sizeof(*ac));
+	if (!authcert_is_cert(key))
+		return 0;
+	ac->ac_bad = 1;
+	str_lcpy(err, "cannot export the key", sizeof(err));
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
+	    cert_base64_decode(b64, strlen(b64), &blob, &len) == -1 ||
+	    cert_parse(blob, len, &ac->ac_cert, err, sizeof(err)) == -1) {
+		/* sshd refuses such a blob when it parses the request. */
+		log_error("userauth_pubkey: parse key: %s", err);
+		goto done;
+	}
+	c = ac->ac_cert;
+	ac->ac_bad = 0;
+	cert_key_fingerprint(&c->c_key, fp, sizeof(fp));
+	snprintf(ac->ac_keydesc, sizeof(ac->ac_keydesc), "%s-CERT %s",
+	    cert_key_type(&c->c_key), fp);
+	snprintf(ac->ac_suffix, sizeof(ac->ac_suffix), " ID %s (serial %llu) "
+	    "CA %s %s", c->c_keyid, (unsigned long long)c->c_serial,
+	    cert_key_type(&c->c_ca), c->c_ca_fp);
+	ac->ac_audit.ad_id = c->c_keyid;
+	ac->ac_audit.ad_serial = c->c_serial;
+	str_lcpy(ac->ac_audit.ad_ca_fp, c->c_ca_fp,
+	    sizeof(ac->ac_audit.ad_ca_fp));
+	rc = 0;
+done:
+	free(blob);
+	ssh_string_free_char(b64);
+	return rc;
+}
+
+void
+authcert_close(struct authcert *ac)
+{
+	cert_free(ac->ac_cert);
+	memset(ac, 0, sizeof(*ac));
+}
+
+/* sshd's lines for a refused certificate: its detail, then the reason. */
+static void
+authcert_log_refusal(const struct cert_verdict *v, const char *src)
+{
+	if (v->cv_detail[0] != '\0')
+		log_error("%s%s", strcmp(v->cv_reason, "Refused by "
+		    "certificate options") == 0 ? "cert: " : "", v->cv_detail);
+	log_error("Refusing certificate ID \"%s\" serial=%llu signed by %s CA "
+	    "%s via %s: %s", v->cv_keyid, v->cv_serial, v->cv_ca_type,
+	    v->cv_ca_fp, src, v->cv_reason);
+}
+
+int
+authcert_trusted(const struct session *s, const struct authcert *ac,
+    const char *user, struct authkey_match *m, int *refused)
+{
+	const struct config_certs *cc = &s->s_worker->w_config->c_certs;
+	const struct certcfg_ca *ca = NULL;
+	const struct cert *c = ac->ac_cert;
+	struct cert_policy pol;
+	struct cert_verdict v;
+	int i, ok;
+
+	if (c == NULL || cc->cc_ca_file == NULL)
+		return 0;
+	for (i = 0; i < cc->cc_ncas && ca == NULL; i++)
+		if (cert_ca_equal(c, cc->cc_cas[i].ca_blob,
+		    cc->cc_cas[i].ca_len))
+			ca = &cc->cc_cas[i];
+	if (ca == NULL) {
+		log_debug("%s: session %lu: CA %s %s is not listed in %s",
+		    __func__, s->s_id, cert_key_type(&c->c_ca), c->c_ca_fp,
+		    cc->cc_ca_file);
+		return 0;
+	}
+	memset(&pol, 0, sizeof(pol));
+	pol.cpo_user = user;
+	pol.cpo_principals = NULL;
+	pol.cpo_addr = s->s_peer;
+	pol.cpo_now = time(NULL);
+	if ((ok = cert_check(c, &pol, &v)) == 1) {
+		log_verbose("Accepted certificate ID \"%s\" (serial %llu) "
+		    "signed by %s CA %s via %s", v.cv_keyid, v.cv_serial,
+		    v.cv_ca_type, v.cv_ca_fp, cc->cc_ca_file);
+		memset(m, 0, sizeof(*m));
+		str_lcpy(m->am_file, cc->cc_ca_file, sizeof(m->am_file));
+		m->am_line = ca->ca_line;
+		/* sshd: no permit-port-forwarding, no forwarding at all. */
+		m->am_opts.ao_port_forwarding = v.cv_port_forwarding;
+	} else {
+		authcert_log_refusal(&v, cc->cc_ca_file);
+		*refused = 1;
+	}
+	cert_verdict_free(&v);
+	return ok;
+}

@@ -1,0 +1,377 @@
+#!/usr/bin/python3
+"""OpenSSH user certificates (TrustedUserCAKeys), checked as sshd does.
+
+Why: fleets hand out short-lived certificates instead of writing keys
+into files on every bastion; a certificate jumpgate accepted that sshd
+would refuse (expired, for someone else, from elsewhere, forged) would
+be a way in.  libssh checks only the user's signature, so every check
+below is jumpgate's own.
+
+Certificates are made with ssh-keygen by an ed25519 CA (and an RSA CA
+signing with rsa-sha2-512), for principal alice, valid -5m:+1h:
+  ed25519, ecdsa 256/384/521 and rsa user keys: ssh -W forwards, sshd's
+    "Accepted certificate ID" and "Accepted publickey ... ED25519-CERT
+    SHA256:... ID ... (serial N) CA ED25519 SHA256:..." lines; ssh -L
+    forwards too.
+  Refused, each with sshd's line, and no PK_OK for the probe ("Postponed"
+    never logged): expired, not yet valid, a principal other than the
+    user, no principals, a CA not in the file, source-address 10.0.0.0/8,
+    an unknown critical option, a host certificate (-h).
+  A certificate whose CA signature was tampered with (OpenSSH will not
+    load it, so paramiko sends it): refused with "parse key".
+  -O no-port-forwarding: authentication succeeds, every forward is
+    refused with the policy's no-port-forwarding line.
+  The audit's auth.success carries cert_id, cert_serial and ca_fp (null
+    for a plain key), channel.open cert_id; refusals are auth.failure
+    reason "certificate", counted in jumpgate_auth_failures_total.
+  Config: a CA file line that is no key fails the load naming FILE:LINE;
+    -T prints trustedusercakeys and the cert algorithms by default.
+"""
+
+import base64
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jgtest as J  # noqa: E402
+from jgtest import T  # noqa: E402
+
+
+class K:
+    """A user key of any type and size, with its certificate's path."""
+
+    def __init__(self, env, name, ktype, bits=None):
+        self.path = env.path(name)
+        args = [J.SSH_KEYGEN, '-q', '-t', ktype, '-N', '', '-C', name,
+                '-f', self.path]
+        if bits:
+            args[4:4] = ['-b', str(bits)]
+        r = J.run(args, timeout=T(120))
+        assert r.rc == 0, r
+        self.cert = self.path + '-cert.pub'
+        with open(self.path + '.pub') as f:
+            self.pub_line = f.read().strip()
+
+
+def sign(c, key, ca=None, ident='id-ok', principals='alice',
+         validity='-5m:+1h', serial=42, opts=(), host=False):
+    ca = ca or c.ca
+    args = [J.SSH_KEYGEN, '-q', '-s', ca.path, '-I', ident, '-V', validity,
+            '-z', str(serial)]
+    if principals:
+        args += ['-n', principals]
+    for o in opts:
+        args += ['-O', o]
+    if host:
+        args.append('-h')
+    if ca is c.carsa:
+        args += ['-t', 'rsa-sha2-512']
+    r = J.run(args + [key.path + '.pub'], timeout=T(60))
+    assert r.rc == 0, r
+    return key.cert
+
+
+def setup(env, r):
+    c = J.Ctx(env=env)
+    c.echo = c.closing(J.Target(J.echo_handler, name='echo'))
+    c.ca = K(env, 'ca', 'ed25519')
+    c.ca2 = K(env, 'ca2', 'ed25519')
+    c.carsa = K(env, 'carsa', 'rsa', 3072)
+    c.cafile = env.write('cas', '# the CAs\n\n%s\n  %s\n' % (
+        c.ca.pub_line, c.carsa.pub_line))
+    c.audit_path = env.path('audit.json')
+    c.aport = J.free_port()
+    c.d = r.watch(J.Daemon(env, extra='\n'.join([
+        'TrustedUserCAKeys %s' % c.cafile,
+        'AuditLog %s' % c.audit_path,
+        'AdminListen %d' % c.aport])).start())
+    return c
+
+
+def ssh_w(c, key, cert, user='alice', payload=b'ping cert\n'):
+    return J.run(J.ssh_w_args(key, c.d, '127.0.0.1', c.echo.port, user=user,
+                              extra=['-o', 'CertificateFile=%s' % cert]),
+                 input=payload)
+
+
+def audit_events(c, **match):
+    out = []
+    with open(c.audit_path) as f:
+        for ln in f:
+            e = json.loads(ln)
+            if all(e.get(k) == v for k, v in match.items()):
+                out.append(e)
+    return out
+
+
+def wait_audit(c, **match):
+    J.wait_until(lambda: audit_events(c, **match), T(30),
+                 'audit event %r' % match)
+    return audit_events(c, **match)[-1]
+
+
+def auth_failures(c):
+    r = J.run(['curl', '-sS', '-f', 'http://127.0.0.1:%d/metrics' % c.aport],
+              timeout=T(30))
+    assert r.rc == 0, r
+    m = re.search(r'^jumpgate_auth_failures_total\{reason="certificate"\} '
+                  r'(\d+)$', r.out.decode(), re.M)
+    assert m, r.out.decode()
+    return int(m.group(1))
+
+
+def fp(path):
+    r = J.run([J.SSH_KEYGEN, '-l', '-E', 'sha256', '-f', path])
+    assert r.rc == 0, r
+    return r.out_text.split()[1]
+
+
+def t_types(c):
+    for name, ktype, bits, ca, label in [
+            ('ued', 'ed25519', None, c.ca, 'ED25519'),
+            ('up256', 'ecdsa', 256, c.ca, 'ECDSA'),
+            ('up384', 'ecdsa', 384, c.ca, 'ECDSA'),
+            ('up521', 'ecdsa', 521, c.carsa, 'ECDSA'),
+            ('ursa', 'rsa', 3072, c.carsa, 'RSA')]:
+        k = K(c.env, name, ktype, bits)
+        cert = sign(c, k, ca=ca, ident='id-' + name, serial=7)
+        m = c.d.mark()
+        r = ssh_w(c, k, cert)
+        assert r.rc == 0 and r.out == b'ping cert\n', (name, r)
+        cat = 'RSA' if ca is c.carsa else 'ED25519'
+        c.d.log.wait(r'^Accepted certificate ID "id-%s" \(serial 7\) signed '
+                     r'by %s CA %s via %s$' % (name, cat,
+                                               re.escape(fp(ca.path)),
+                                               re.escape(c.cafile)), m)
+        c.d.log.wait(r'^Accepted publickey for alice from 127\.0\.0\.1 port '
+                     r'\d+ ssh2: %s-CERT %s ID id-%s \(serial 7\) CA %s %s$'
+                     % (label, re.escape(fp(k.path)), name, cat,
+                        re.escape(fp(ca.path))), m)
+
+
+def t_local_forward(c):
+    k = K(c.env, 'ulocal', 'ed25519')
+    cert = sign(c, k, ident='id-local')
+    lport = J.free_port()
+    fwd = J.SshForward(c.env, k, c.d,
+                       ['-L', '%d:127.0.0.1:%d' % (lport, c.echo.port)],
+                       user='alice',
+                       extra=['-o', 'CertificateFile=%s' % cert])
+    try:
+        s = J.connect_local(lport)
+        s.settimeout(T(60))
+        s.sendall(b'through -L\n')
+        s.shutdown(1)
+        _, _, got = J.recv_all(s, keep=True)
+        s.close()
+        assert got == b'through -L\n', got
+    finally:
+        fwd.stop()
+
+
+def paramiko_auth(c, key, cert, user='alice'):
+    """Offers the certificate with paramiko: True when authenticated."""
+    import paramiko
+    pk = paramiko.Ed25519Key.from_private_key_file(key.path)
+    pk.load_certificate(cert)
+    t, _ = J.paramiko_connect(c.d, None, auth=False)
+    try:
+        try:
+            t.auth_publickey(user, pk)
+        except paramiko.AuthenticationException:
+            return False
+        return t.is_authenticated()
+    finally:
+        t.close()
+
+
+def refused(c, key, cert, lines, user='alice', counted=True,
+            client='ssh'):
+    m = c.d.mark()
+    before = auth_failures(c)
+    if client == 'ssh':
+        r = ssh_w(c, key, cert, user=user)
+        assert r.rc == 255 and b'Permission denied' in r.err, r
+    else:
+        assert not paramiko_auth(c, key, cert, user=user)
+    for ln in lines:
+        c.d.log.wait(ln, m)
+    c.d.log.wait(r'^Failed publickey for %s from 127\.0\.0\.1 port \d+ ssh2: '
+                 r'ED25519-CERT %s ID ' % (user, re.escape(fp(key.path))), m)
+    # the probe got no PK_OK: the client never signed
+    assert not c.d.log.has(r'^Postponed publickey', m), \
+        c.d.log.excerpt(m)
+    if counted:
+        J.wait_until(lambda: auth_failures(c) > before, T(30),
+                     'the certificate failure counted')
+
+
+def refusing(ident, reason):
+    return (r'^Refusing certificate ID "%s" serial=42 signed by ED25519 CA '
+            r'SHA256:\S+ via \S+: %s$' % (ident, re.escape(reason)))
+
+
+def t_expired(c):
+    k = K(c.env, 'uexp', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-exp', validity='-2h:-1h'),
+            [refusing('id-exp', 'Certificate invalid: expired')])
+
+
+def t_not_yet(c):
+    k = K(c.env, 'unyv', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-nyv', validity='+1h:+2h'),
+            [refusing('id-nyv', 'Certificate invalid: not yet valid')])
+
+
+def t_wrong_principal(c):
+    k = K(c.env, 'uwp', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-wp', principals='bob,carol'),
+            [refusing('id-wp', 'Certificate invalid: name is not a listed '
+                      'principal')])
+
+
+def t_no_principals(c):
+    k = K(c.env, 'unp', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-np', principals=None),
+            [refusing('id-np', 'Certificate lacks principal list')])
+
+
+def t_wrong_ca(c):
+    k = K(c.env, 'uwca', 'ed25519')
+    # as sshd: not a refusal of the certificate, a key not found
+    refused(c, k, sign(c, k, ca=c.ca2, ident='id-wca'),
+            [r'CA ED25519 %s is not listed in %s$' % (
+                re.escape(fp(c.ca2.path)), re.escape(c.cafile))],
+            counted=False)
+    assert not c.d.log.has(r'Accepted certificate ID "id-wca"')
+
+
+def t_source_address(c):
+    k = K(c.env, 'usrc', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-src',
+                       opts=['source-address=10.0.0.0/8']),
+            [r'^cert: Authentication tried for alice with valid certificate '
+             r'but not from a permitted source address \(127\.0\.0\.1\)\.$',
+             refusing('id-src', 'Refused by certificate options')])
+
+
+def t_critical(c):
+    k = K(c.env, 'ucrit', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-crit', opts=['critical:foo=bar']),
+            [r'Certificate critical option "foo" is not supported',
+             refusing('id-crit', 'Invalid certificate options')])
+
+
+def t_host_cert(c):
+    """ssh will not offer a host certificate: paramiko does."""
+    k = K(c.env, 'uhost', 'ed25519')
+    refused(c, k, sign(c, k, ident='id-host', host=True),
+            [refusing('id-host', 'Certificate invalid: not a user '
+                      'certificate')], client='paramiko')
+
+
+def t_no_port_forwarding(c):
+    k = K(c.env, 'unpf', 'ed25519')
+    cert = sign(c, k, ident='id-npf', opts=['no-port-forwarding'])
+    m = c.d.mark()
+    r = ssh_w(c, k, cert)
+    assert r.rc == 255 and b'open failed' in r.err, r
+    c.d.log.wait(r'^Accepted publickey for alice .* ID id-npf ', m)
+    c.d.log.wait(r'^refused forward for user alice key ED25519-CERT \S+ '
+                 r'from .* denied by %s:3: no-port-forwarding$'
+                 % re.escape(c.cafile), m)
+    e = wait_audit(c, event='channel.deny', cert_id='id-npf')
+    assert 'no-port-forwarding' in (e.get('rule') or ''), e
+
+
+def t_tampered(c):
+    """OpenSSH refuses to load such a certificate: paramiko sends it."""
+    k = K(c.env, 'utamp', 'ed25519')
+    cert = sign(c, k, ident='id-tamp')
+    with open(cert) as f:
+        typ, b64 = f.read().split()[:2]
+    blob = bytearray(base64.b64decode(b64))
+    blob[-5] ^= 0x55            # inside the CA's ed25519 signature
+    bad = c.env.write('utamp-bad-cert.pub', '%s %s\n' % (
+        typ, base64.b64encode(bytes(blob)).decode()))
+    m = c.d.mark()
+    assert not paramiko_auth(c, k, bad)
+    c.d.log.wait(r'^userauth_pubkey: parse key: ', m)
+    assert not c.d.log.has(r'^Accepted publickey', m)
+    # the same certificate untampered is accepted from paramiko
+    assert paramiko_auth(c, k, cert)
+
+
+def t_audit(c):
+    k = K(c.env, 'uaudit', 'ed25519')
+    cert = sign(c, k, ident='id-audit', serial=4242)
+    r = ssh_w(c, k, cert)
+    assert r.rc == 0, r
+    e = wait_audit(c, event='auth.success', cert_id='id-audit')
+    assert e['cert_serial'] == 4242, e
+    assert e['ca_fp'] == fp(c.ca.path), e
+    assert e['key_type'] == 'ED25519-CERT', e
+    assert e['key_fp'] == fp(k.path), e
+    assert e['key_source'] == c.cafile + ':3', e
+    wait_audit(c, event='channel.open', cert_id='id-audit')
+    wait_audit(c, event='auth.failure', cert_id='id-exp',
+               reason='certificate')
+    # a plain key: the fields are there, null
+    pk = J.Key(c.env, 'plain')
+    c.env.authorize('alice', pk)
+    r = J.run(J.ssh_w_args(pk, c.d, '127.0.0.1', c.echo.port, user='alice'),
+              input=b'x')
+    assert r.rc == 0, r
+    e = wait_audit(c, event='auth.success', key_fp=pk.fingerprint)
+    assert 'cert_id' in e and e['cert_id'] is None, e
+    assert e['cert_serial'] is None and e['ca_fp'] is None, e
+
+
+def jg(args):
+    return J.run([J.daemon_path()] + args, timeout=T(30))
+
+
+def t_config(c):
+    bad = c.env.write('badcas', '# ok\n%s\nssh-ed25519 AAAAnotakey\n' %
+                      c.ca.pub_line)
+    p = c.env.write('bad.conf', 'TrustedUserCAKeys %s\n' % bad)
+    r = jg(['-t', '-f', p])
+    assert r.rc != 0 and ('%s:3:' % bad) in r.err_text, r
+    p = c.env.write('missing.conf', 'TrustedUserCAKeys %s\n' %
+                    c.env.path('nope'))
+    r = jg(['-t', '-f', p])
+    assert r.rc != 0 and 'No such file' in r.err_text, r
+    p = c.env.write('good.conf', 'TrustedUserCAKeys %s\n' % c.cafile)
+    r = jg(['-T', '-f', p])
+    assert r.rc == 0, r
+    lines = r.out_text.splitlines()
+    assert 'trustedusercakeys %s' % c.cafile in lines, r.out_text
+    algos = [ln for ln in lines if ln.startswith('pubkeyacceptedalgorithms ')]
+    assert algos and 'ssh-ed25519-cert-v01@openssh.com' in algos[0], algos
+    p = c.env.write('none.conf', 'HostKey /dev/null\n')
+    r = jg(['-T', '-f', p])
+    assert 'trustedusercakeys none' in r.out_text.splitlines(), r
+
+
+if __name__ == '__main__':
+    J.main('certificates', setup, [
+        ('ed25519, ecdsa 256/384/521, rsa certificates forward (ssh -W)',
+         t_types),
+        ('a certificate forwards with ssh -L', t_local_forward),
+        ('expired: refused', t_expired),
+        ('not yet valid: refused', t_not_yet),
+        ('another principal: refused', t_wrong_principal),
+        ('no principals: refused', t_no_principals),
+        ('a CA not in TrustedUserCAKeys: refused', t_wrong_ca),
+        ('source-address elsewhere: refused', t_source_address),
+        ('unknown critical option: refused', t_critical),
+        ('host certificate: refused', t_host_cert),
+        ('no permit-port-forwarding: logged in, forwards refused',
+         t_no_port_forwarding),
+        ('tampered CA signature (paramiko): refused', t_tampered),
+        ('audit fields and metrics', t_audit),
+        ('config: bad CA line at load, -T', t_config),
+    ])
