@@ -36,6 +36,7 @@
 	"authorizedkeyscommanduser none\n" \
 	"authorizedkeyscommandtimeout 10\n" \
 	"authorizedkeyscommandcache none\n" \
+	"trustedusercakeys none\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
 	"pidfile /run/jumpgate/jumpgate.pid\n" \
@@ -83,7 +84,13 @@
 	"hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521," \
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512," \
 	"rsa-sha2-256\n" \
-	"pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256," \
+	"pubkeyacceptedalgorithms ssh-ed25519-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+	"rsa-sha2-512-cert-v01@openssh.com," \
+	"rsa-sha2-256-cert-v01@openssh.com," \
+	"ssh-ed25519,ecdsa-sha2-nistp256," \
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512," \
 	"rsa-sha2-256\n"
 
@@ -592,7 +599,7 @@ static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"TrustedUserCAKeys", "RequiredRSASize", "HostCertificate",
+		"RequiredRSASize", "HostCertificate",
 	};
 	char text[128], want[256];
 	size_t i;
@@ -1017,6 +1024,7 @@ test_dump_configured(void **state)
 	    "authorizedkeyscommanduser none\n"
 	    "authorizedkeyscommandtimeout 10\n"
 	    "authorizedkeyscommandcache none\n"
+	    "trustedusercakeys none\n"
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
 	    "pidfile none\n"
