@@ -479,7 +479,8 @@ auth_akrun_done(struct session *s, const char *out, size_t len)
 	if (out != NULL && cf->c_akcmd.ak_argv != NULL)
 		found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
 		    "AuthorizedKeysCommand", s->s_authuser,
-		    ssh_message_auth_pubkey(msg), s->s_peer, &match) == 1;
+		    ssh_message_auth_pubkey(msg), ac.ac_cert, s->s_peer,
+		    &match) == 1;
 	auth_answer(s, msg, found, &match, &ac, out == NULL ?
 	    MAF_AKC_FAILED : s->s_auth_cert_refused ? MAF_CERT :
 	    MAF_UNKNOWN_KEY);
@@ -496,7 +497,7 @@ auth_akrun_done(struct session *s, const char *out, size_t len)
  */
 static int
 auth_try_command(struct session *s, ssh_message msg, ssh_key key,
-    struct authkey_match *match, int *found)
+    const struct cert *cert, struct authkey_match *match, int *found)
 {
 	const struct config *cf = s->s_worker->w_config;
 	char *out;
@@ -508,8 +509,8 @@ auth_try_command(struct session *s, ssh_message msg, ssh_key key,
 		return 1;
 	case 0:
 		*found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
-		    "AuthorizedKeysCommand", s->s_authuser, key, s->s_peer,
-		    match) == 1;
+		    "AuthorizedKeysCommand", s->s_authuser, key, cert,
+		    s->s_peer, match) == 1;
 		free(out);
 		return 0;
 	default:
@@ -590,11 +591,11 @@ auth_handle(struct session *s, ssh_message msg)
 	found = usable && authcert_trusted(s, &ac, user, &match, &refused);
 	if (!found)
 		found = usable && authkeys_find_acct(cf->c_akfiles,
-		    cf->c_nakfiles, user, &s->s_acct, key, s->s_peer,
-		    &match) == 1;
+		    cf->c_nakfiles, user, &s->s_acct, key, ac.ac_cert,
+		    s->s_peer, &match) == 1;
 	s->s_auth_cert_refused = refused;
 	if (!found && usable && cf->c_akcmd.ak_argv != NULL &&
-	    auth_try_command(s, msg, key, &match, &found)) {
+	    auth_try_command(s, msg, key, ac.ac_cert, &match, &found)) {
 		authcert_close(&ac);
 		return 1;
 	}

@@ -86,18 +86,6 @@ authcert_close(struct authcert *ac)
 	memset(ac, 0, sizeof(*ac));
 }
 
-/* sshd's lines for a refused certificate: its detail, then the reason. */
-static void
-authcert_log_refusal(const struct cert_verdict *v, const char *src)
-{
-	if (v->cv_detail[0] != '\0')
-		log_error("%s%s", strcmp(v->cv_reason, "Refused by "
-		    "certificate options") == 0 ? "cert: " : "", v->cv_detail);
-	log_error("Refusing certificate ID \"%s\" serial=%llu signed by %s CA "
-	    "%s via %s: %s", v->cv_keyid, v->cv_serial, v->cv_ca_type,
-	    v->cv_ca_fp, src, v->cv_reason);
-}
-
 int
 authcert_trusted(const struct session *s, const struct authcert *ac,
     const char *user, struct authkey_match *m, int *refused)
@@ -136,7 +124,7 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 		/* sshd: no permit-port-forwarding, no forwarding at all. */
 		m->am_opts.ao_port_forwarding = v.cv_port_forwarding;
 	} else {
-		authcert_log_refusal(&v, cc->cc_ca_file);
+		authca_log_refusal(&v, cc->cc_ca_file);
 		*refused = 1;
 	}
 	cert_verdict_free(&v);

@@ -24,6 +24,12 @@ signing with rsa-sha2-512), for principal alice, valid -5m:+1h:
   The audit's auth.success carries cert_id, cert_serial and ca_fp (null
     for a plain key), channel.open cert_id; refusals are auth.failure
     reason "certificate", counted in jumpgate_auth_failures_total.
+  cert-authority lines (a CA not in TrustedUserCAKeys): principals="a,b"
+    admits a certificate for one of them and its permitopen applies; a
+    certificate naming only the user is then refused; without
+    principals= the user name must be listed; the CA's own key is no
+    user key there; from= and no-port-forwarding on the line apply; a
+    certificate does not match its key's plain line.
   Config: a CA file line that is no key fails the load naming FILE:LINE;
     -T prints trustedusercakeys and the cert algorithms by default.
 """
@@ -77,6 +83,7 @@ def sign(c, key, ca=None, ident='id-ok', principals='alice',
 def setup(env, r):
     c = J.Ctx(env=env)
     c.echo = c.closing(J.Target(J.echo_handler, name='echo'))
+    c.echo2 = c.closing(J.Target(J.echo_handler, name='echo2'))
     c.ca = K(env, 'ca', 'ed25519')
     c.ca2 = K(env, 'ca2', 'ed25519')
     c.carsa = K(env, 'carsa', 'rsa', 3072)
@@ -330,6 +337,107 @@ def t_audit(c):
     assert e['cert_serial'] is None and e['ca_fp'] is None, e
 
 
+# ---- cert-authority lines (CA ca2, not in TrustedUserCAKeys) ------------
+
+def ssh_w_to(c, key, cert, user, port, payload=b'ping ca\n'):
+    return J.run(J.ssh_w_args(key, c.d, '127.0.0.1', port, user=user,
+                              extra=['-o', 'CertificateFile=%s' % cert]),
+                 input=payload)
+
+
+def keys_file(c, user):
+    return os.path.join(c.env.authdir, user + '.keys')
+
+
+def t_ca_line_principals(c):
+    c.env.authorize('bob', c.ca2, 'cert-authority,principals="ops,dba",'
+                    'permitopen="127.0.0.1:%d"' % c.echo.port)
+    k = K(c.env, 'ubob', 'ecdsa', 384)
+    cert = sign(c, k, ca=c.ca2, ident='id-bob', principals='web,ops')
+    m = c.d.mark()
+    r = ssh_w_to(c, k, cert, 'bob', c.echo.port)
+    assert r.rc == 0 and r.out == b'ping ca\n', r
+    src = re.escape(keys_file(c, 'bob')) + ':1'
+    c.d.log.wait(r'^Accepted certificate ID "id-bob" \(serial 42\) signed '
+                 r'by ED25519 CA %s via %s$' % (re.escape(fp(c.ca2.path)),
+                                                src), m)
+    c.d.log.wait(r'^Accepted publickey for bob .* ECDSA-CERT %s ID id-bob '
+                 % re.escape(fp(k.path)), m)
+    e = wait_audit(c, event='auth.success', cert_id='id-bob')
+    assert e['key_source'] == keys_file(c, 'bob') + ':1', e
+    # the line's permitopen applies
+    m = c.d.mark()
+    r = ssh_w_to(c, k, cert, 'bob', c.echo2.port)
+    assert r.rc == 255 and b'open failed' in r.err, r
+    c.d.log.wait(r'but the request was denied', m)
+    # the user's name is no principal of principals=: refused
+    k2 = K(c.env, 'ubob2', 'ed25519')
+    cert2 = sign(c, k2, ca=c.ca2, ident='id-bob2', principals='bob')
+    m = c.d.mark()
+    r = ssh_w_to(c, k2, cert2, 'bob', c.echo.port)
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    c.d.log.wait(r'^Refusing certificate ID "id-bob2" serial=42 signed by '
+                 r'ED25519 CA \S+ via %s: Certificate does not contain an '
+                 r'authorized principal$' % src, m)
+    assert not c.d.log.has(r'^Postponed publickey', m)
+
+
+def t_ca_line_user(c):
+    c.env.authorize('carol', c.ca2, 'cert-authority')
+    k = K(c.env, 'ucarol', 'ed25519')
+    m = c.d.mark()
+    r = ssh_w_to(c, k, sign(c, k, ca=c.ca2, ident='id-carol',
+                            principals='carol'), 'carol', c.echo.port)
+    assert r.rc == 0 and r.out == b'ping ca\n', r
+    c.d.log.wait(r'Accepted certificate ID "id-carol" .* via %s:1$'
+                 % re.escape(keys_file(c, 'carol')), m)
+    k2 = K(c.env, 'ucarol2', 'ed25519')
+    m = c.d.mark()
+    r = ssh_w_to(c, k2, sign(c, k2, ca=c.ca2, ident='id-carol2',
+                             principals='dave'), 'carol', c.echo.port)
+    assert r.rc == 255, r
+    c.d.log.wait(r'^Refusing certificate ID "id-carol2" .*: Certificate '
+                 r'invalid: name is not a listed principal$', m)
+    # a cert-authority line vouches for certificates, not for its own key
+    m = c.d.mark()
+    r = J.run(J.ssh_w_args(c.ca2, c.d, '127.0.0.1', c.echo.port,
+                           user='carol'), input=b'x')
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    assert not c.d.log.has(r'^Accepted', m)
+
+
+def t_ca_line_options(c):
+    c.env.authorize('dan', c.ca2, 'cert-authority,from="10.0.0.0/8"')
+    c.env.authorize('erin', c.ca2, 'cert-authority,no-port-forwarding')
+    k = K(c.env, 'udan', 'ed25519')
+    m = c.d.mark()
+    r = ssh_w_to(c, k, sign(c, k, ca=c.ca2, ident='id-dan',
+                            principals='dan'), 'dan', c.echo.port)
+    assert r.rc == 255, r
+    c.d.log.wait(r'Authentication tried for dan with correct key but not '
+                 r'from a permitted host', m)
+    c.d.log.wait(r'^Refused by key options$', m)
+    k = K(c.env, 'uerin', 'ed25519')
+    m = c.d.mark()
+    r = ssh_w_to(c, k, sign(c, k, ca=c.ca2, ident='id-erin',
+                            principals='erin'), 'erin', c.echo.port)
+    assert r.rc == 255 and b'open failed' in r.err, r
+    c.d.log.wait(r'^Accepted publickey for erin ', m)
+    c.d.log.wait(r'denied by %s:1: no-port-forwarding$'
+                 % re.escape(keys_file(c, 'erin')), m)
+
+
+def t_cert_not_plain(c):
+    """A certificate never matches its key's plain line (sshd)."""
+    k = K(c.env, 'ufrank', 'ed25519')
+    c.env.authorize('frank', k)
+    cert = sign(c, k, ca=c.ca2, ident='id-frank', principals='frank')
+    m = c.d.mark()
+    assert not paramiko_auth(c, k, cert, user='frank')
+    c.d.log.wait(r'^Failed publickey for frank .* ED25519-CERT ', m)
+    assert not c.d.log.has(r'^Accepted', m)
+
+
 def jg(args):
     return J.run([J.daemon_path()] + args, timeout=T(30))
 
@@ -373,5 +481,12 @@ if __name__ == '__main__':
          t_no_port_forwarding),
         ('tampered CA signature (paramiko): refused', t_tampered),
         ('audit fields and metrics', t_audit),
+        ('cert-authority,principals=: its principals, its permitopen',
+         t_ca_line_principals),
+        ('cert-authority without principals=: the user name', t_ca_line_user),
+        ('cert-authority with from= and no-port-forwarding',
+         t_ca_line_options),
+        ('a certificate does not match its key\'s plain line',
+         t_cert_not_plain),
         ('config: bad CA line at load, -T', t_config),
     ])
