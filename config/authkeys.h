@@ -172,6 +172,15 @@ int	authca_check_line(char *cp, const char *loc, const char *user,
  */
 struct cert_verdict;
 void	authca_log_refusal(const struct cert_verdict *v, const char *src);
+/*
+ * AuthorizedPrincipalsFile (authprinc.c), the path expanded: the
+ * certificate's principal that the first "[options] principal" line
+ * names (a view into cert), out filled with that line's file, number and
+ * options; NULL when no line does or the file cannot be read.
+ */
+const char *authprinc_find(const char *path, const char *user,
+	    const struct authkeys_acct *acct, const struct cert *cert,
+	    struct authkey_match *out);
 /* For authca.c: sshd's auth_authorise_keyopts() (expiry, from=). */
 int	authkeys_authorise(const struct authkey_opts *o, const char *loc,
 	    const char *user, const char *ip);

@@ -1,5 +1,6 @@
 /*
- * certcfg.c: TrustedUserCAKeys as read from the configuration.
+ * certcfg.c: TrustedUserCAKeys and AuthorizedPrincipalsFile as read from
+ * the configuration.
  *
  * Apart from config.c because the keyword reads a file of its own, whose
  * lines are checked when the configuration loads: a CA that would never
@@ -65,6 +66,25 @@ done:
 	return rc;
 }
 
+static int
+certcfg_principals(struct config_certs *cc, const char *kw, const char *arg,
+    const char *file, int line, char *err, size_t errlen)
+{
+	const char *p;
+
+	for (p = arg; (p = strchr(p, '%')) != NULL; p += 2)
+		if (p[1] != '%' && p[1] != 'u' && p[1] != 'h')
+			return config_errf(err, errlen, file, line, "%s: "
+			    "unknown token %%%c in \"%s\"", kw,
+			    p[1] ? p[1] : ' ', arg);
+	if (cc->cc_principals_set)
+		return 0;
+	cc->cc_principals_set = 1;
+	if (strcasecmp(arg, "none") != 0)
+		cc->cc_principals = xstrdup(arg);
+	return 0;
+}
+
 int
 certcfg_parse(struct config_certs *cc, const char *kw, char **av, int ac,
     const char *file, int line, char *err, size_t errlen)
@@ -72,6 +92,9 @@ certcfg_parse(struct config_certs *cc, const char *kw, char **av, int ac,
 	if (ac != 1)
 		return config_errf(err, errlen, file, line, "%s: expected one "
 		    "argument", kw);
+	if (strcasecmp(kw, "AuthorizedPrincipalsFile") == 0)
+		return certcfg_principals(cc, kw, av[0], file, line, err,
+		    errlen);
 	if (cc->cc_ca_set)
 		return 0;
 	cc->cc_ca_set = 1;
@@ -90,6 +113,7 @@ certcfg_free(struct config_certs *cc)
 		free(cc->cc_cas[i].ca_blob);
 	free(cc->cc_cas);
 	free(cc->cc_ca_file);
+	free(cc->cc_principals);
 	memset(cc, 0, sizeof(*cc));
 }
 
@@ -98,4 +122,6 @@ certcfg_dump(const struct config_certs *cc, int fd)
 {
 	dprintf(fd, "trustedusercakeys %s\n", cc->cc_ca_file != NULL ?
 	    cc->cc_ca_file : "none");
+	dprintf(fd, "authorizedprincipalsfile %s\n", cc->cc_principals !=
+	    NULL ? cc->cc_principals : "none");
 }

@@ -8,6 +8,10 @@
  * SIGHUP), not at each login as sshd reads it: a line that is not a key
  * jumpgate can verify fails the load with "FILE:LINE: message", and a
  * change to the file takes effect at the next reload.
+ *
+ * AuthorizedPrincipalsFile takes %u, %h and %% (checked at load) and is
+ * read at each login, as sshd reads it; with it, a TrustedUserCAKeys
+ * certificate needs a principal the file lists instead of the user name.
  */
 #ifndef JG_CERTCFG_H
 #define JG_CERTCFG_H
@@ -26,6 +30,8 @@ struct config_certs {
 	char		 *cc_ca_file;	/* NULL: none */
 	struct certcfg_ca *cc_cas;
 	int		  cc_ncas;
+	int		  cc_principals_set;
+	char		 *cc_principals;	/* AuthorizedPrincipalsFile */
 };
 
 /* One keyword line (file:line for errors).  0, or -1 with err set. */

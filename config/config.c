@@ -93,6 +93,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },
 	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
 	{ "TrustedUserCAKeys", CK_CERTS, NULL },
+	{ "AuthorizedPrincipalsFile", CK_CERTS, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
@@ -159,6 +160,8 @@ static const struct config_keyword config_keywords[] = {
 	{ "HostCertificate", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
 	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
+	/* Ignored, it would let the user name stand in for its answer. */
+	{ "AuthorizedPrincipalsCommand", CK_REFUSE_UNLESS, "none" },
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "DSAAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
@@ -179,9 +182,7 @@ static const struct config_keyword config_keywords[] = {
 	IGNM("Subsystem"), IGNM("X11DisplayOffset"), IGNM("X11Forwarding"),
 	IGNM("X11UseLocalhost"),
 	/* authentication methods jumpgate never offers: */
-	IGNM("AuthorizedPrincipalsCommand"),
 	IGNM("AuthorizedPrincipalsCommandUser"),
-	IGNM("AuthorizedPrincipalsFile"),
 	IGNM("ChallengeResponseAuthentication"), IGNM("GSSAPIAuthentication"),
 	IGNM("HostbasedAcceptedAlgorithms"), IGNM("HostbasedAcceptedKeyTypes"),
 	IGNM("HostbasedAuthentication"),

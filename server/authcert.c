@@ -9,6 +9,7 @@
  * auth.c, which only asks "is this key authorized", for files and
  * command alike.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,26 @@ authcert_close(struct authcert *ac)
 	memset(ac, 0, sizeof(*ac));
 }
 
+/*
+ * AuthorizedPrincipalsFile for the user: the principal its first line
+ * naming one of the certificate's gives, m that line's.
+ */
+static const char *
+authcert_principals(const struct session *s, const struct cert *c,
+    const char *user, struct authkey_match *m)
+{
+	const char *pattern = s->s_worker->w_config->c_certs.cc_principals;
+	char path[PATH_MAX];
+
+	if (authkeys_expand_path(pattern, user, s->s_home, path,
+	    sizeof(path)) == -1) {
+		log_debug("%s: session %lu: %s: nothing to expand for user "
+		    "%.100s", __func__, s->s_id, pattern, user);
+		return NULL;
+	}
+	return authprinc_find(path, user, &s->s_acct, c, m);
+}
+
 int
 authcert_trusted(const struct session *s, const struct authcert *ac,
     const char *user, struct authkey_match *m, int *refused)
@@ -111,20 +132,42 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 	}
 	memset(&pol, 0, sizeof(pol));
 	pol.cpo_user = user;
-	pol.cpo_principals = NULL;
 	pol.cpo_addr = s->s_peer;
 	pol.cpo_now = time(NULL);
-	if ((ok = cert_check(c, &pol, &v)) == 1) {
+	memset(m, 0, sizeof(*m));
+	if (cc->cc_principals != NULL &&
+	    (pol.cpo_principals = authcert_principals(s, c, user, m)) ==
+	    NULL) {
+		log_error("Refusing certificate ID \"%s\" serial=%llu signed by "
+		    "%s CA %s via %s: Certificate does not contain an "
+		    "authorized principal", c->c_keyid,
+		    (unsigned long long)c->c_serial, cert_key_type(&c->c_ca),
+		    c->c_ca_fp, cc->cc_ca_file);
+		*refused = 1;
+		return 0;
+	}
+	if ((ok = cert_check(c, &pol, &v)) == 0)
+		authca_log_refusal(&v, cc->cc_ca_file);
+	else if (pol.cpo_principals != NULL && authkeys_authorise(&m->am_opts,
+	    m->am_file, user, s->s_peer) == -1) {
+		log_error("Refused by key options");
+		ok = 0;
+	}
+	if (ok) {
 		log_verbose("Accepted certificate ID \"%s\" (serial %llu) "
 		    "signed by %s CA %s via %s", v.cv_keyid, v.cv_serial,
 		    v.cv_ca_type, v.cv_ca_fp, cc->cc_ca_file);
-		memset(m, 0, sizeof(*m));
-		str_lcpy(m->am_file, cc->cc_ca_file, sizeof(m->am_file));
-		m->am_line = ca->ca_line;
+		if (pol.cpo_principals == NULL) {
+			str_lcpy(m->am_file, cc->cc_ca_file,
+			    sizeof(m->am_file));
+			m->am_line = ca->ca_line;
+			m->am_opts.ao_port_forwarding = 1;
+		}
 		/* sshd: no permit-port-forwarding, no forwarding at all. */
-		m->am_opts.ao_port_forwarding = v.cv_port_forwarding;
+		m->am_opts.ao_port_forwarding =
+		    m->am_opts.ao_port_forwarding && v.cv_port_forwarding;
 	} else {
-		authca_log_refusal(&v, cc->cc_ca_file);
+		authkeys_match_free(m);
 		*refused = 1;
 	}
 	cert_verdict_free(&v);

@@ -30,6 +30,9 @@ signing with rsa-sha2-512), for principal alice, valid -5m:+1h:
     principals= the user name must be listed; the CA's own key is no
     user key there; from= and no-port-forwarding on the line apply; a
     certificate does not match its key's plain line.
+  AuthorizedPrincipalsFile (%u): a listed principal admits instead of the
+    user name, which alone is then refused; the line's from= and
+    permitopen= apply; no file, no login.
   Config: a CA file line that is no key fails the load naming FILE:LINE;
     -T prints trustedusercakeys and the cert algorithms by default.
 """
@@ -95,6 +98,11 @@ def setup(env, r):
         'TrustedUserCAKeys %s' % c.cafile,
         'AuditLog %s' % c.audit_path,
         'AdminListen %d' % c.aport])).start())
+    c.pdir = env.path('principals')
+    os.mkdir(c.pdir)
+    c.dp = r.watch(J.Daemon(env, name='principals', extra='\n'.join([
+        'TrustedUserCAKeys %s' % c.cafile,
+        'AuthorizedPrincipalsFile %s/%%u' % c.pdir])).start())
     return c
 
 
@@ -438,6 +446,58 @@ def t_cert_not_plain(c):
     assert not c.d.log.has(r'^Accepted', m)
 
 
+# ---- AuthorizedPrincipalsFile (daemon "principals") ---------------------
+
+def t_principals_file(c):
+    c.env.write('principals/gina', '# who gina may be\n\nops-team\n'
+                'from="10.0.0.0/8" remote\n'
+                'permitopen="127.0.0.1:%d" web\n' % c.echo.port)
+    k = K(c.env, 'ugina', 'ed25519')
+
+    def w(ident, principals, port=None):
+        cert = sign(c, k, ident=ident, principals=principals)
+        return J.run(J.ssh_w_args(k, c.dp, '127.0.0.1', port or c.echo.port,
+                                  user='gina', extra=[
+                                      '-o', 'CertificateFile=%s' % cert]),
+                     input=b'ping p\n')
+    # a listed principal, not the user name
+    m = c.dp.mark()
+    r = w('id-ops', 'ops-team')
+    assert r.rc == 0 and r.out == b'ping p\n', r
+    c.dp.log.wait(r'%s/gina:3: matched principal "ops-team"'
+                  % re.escape(c.pdir), m)
+    c.dp.log.wait(r'^Accepted certificate ID "id-ops" ', m)
+    # the user name alone no longer does
+    m = c.dp.mark()
+    r = w('id-gina', 'gina')
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    c.dp.log.wait(r'^Refusing certificate ID "id-gina" serial=42 .*: '
+                  r'Certificate does not contain an authorized principal$', m)
+    assert not c.dp.log.has(r'^Postponed publickey', m)
+    # the line's options apply: from= ...
+    m = c.dp.mark()
+    r = w('id-remote', 'remote')
+    assert r.rc == 255, r
+    c.dp.log.wait(r'not from a permitted host', m)
+    # ... and permitopen=
+    r = w('id-web', 'web')
+    assert r.rc == 0 and r.out == b'ping p\n', r
+    m = c.dp.mark()
+    r = w('id-web2', 'web', port=c.echo2.port)
+    assert r.rc == 255 and b'open failed' in r.err, r
+    c.dp.log.wait(r'but the request was denied', m)
+    # no file for the user: refused
+    m = c.dp.mark()
+    k2 = K(c.env, 'uhank', 'ed25519')
+    cert = sign(c, k2, ident='id-hank', principals='hank,ops-team')
+    r = J.run(J.ssh_w_args(k2, c.dp, '127.0.0.1', c.echo.port, user='hank',
+                           extra=['-o', 'CertificateFile=%s' % cert]),
+              input=b'x')
+    assert r.rc == 255, r
+    c.dp.log.wait(r'Certificate does not contain an authorized principal$',
+                  m)
+
+
 def jg(args):
     return J.run([J.daemon_path()] + args, timeout=T(30))
 
@@ -462,6 +522,17 @@ def t_config(c):
     p = c.env.write('none.conf', 'HostKey /dev/null\n')
     r = jg(['-T', '-f', p])
     assert 'trustedusercakeys none' in r.out_text.splitlines(), r
+    assert 'authorizedprincipalsfile none' in r.out_text.splitlines(), r
+    p = c.env.write('pf.conf', 'AuthorizedPrincipalsFile /etc/p/%u\n')
+    r = jg(['-T', '-f', p])
+    assert 'authorizedprincipalsfile /etc/p/%u' in r.out_text.splitlines(), r
+    p = c.env.write('pfbad.conf', 'AuthorizedPrincipalsFile /etc/p/%k\n')
+    r = jg(['-t', '-f', p])
+    assert r.rc != 0 and 'unknown token %k' in r.err_text, r
+    p = c.env.write('apc.conf', 'AuthorizedPrincipalsCommand /bin/true\n')
+    r = jg(['-t', '-f', p])
+    assert r.rc != 0 and 'Unsupported option AuthorizedPrincipalsCommand' \
+        in r.err_text, r
 
 
 if __name__ == '__main__':
@@ -488,5 +559,7 @@ if __name__ == '__main__':
          t_ca_line_options),
         ('a certificate does not match its key\'s plain line',
          t_cert_not_plain),
+        ('AuthorizedPrincipalsFile replaces the user name, its options apply',
+         t_principals_file),
         ('config: bad CA line at load, -T', t_config),
     ])

@@ -37,6 +37,7 @@
 	"authorizedkeyscommandtimeout 10\n" \
 	"authorizedkeyscommandcache none\n" \
 	"trustedusercakeys none\n" \
+	"authorizedprincipalsfile none\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
 	"pidfile /run/jumpgate/jumpgate.pid\n" \
@@ -1025,6 +1026,7 @@ test_dump_configured(void **state)
 	    "authorizedkeyscommandtimeout 10\n"
 	    "authorizedkeyscommandcache none\n"
 	    "trustedusercakeys none\n"
+	    "authorizedprincipalsfile none\n"
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
 	    "pidfile none\n"
