@@ -1,6 +1,6 @@
 /*
- * certcfg.c: TrustedUserCAKeys and AuthorizedPrincipalsFile as read from
- * the configuration.
+ * certcfg.c: TrustedUserCAKeys, RevokedKeys and AuthorizedPrincipalsFile
+ * as read from the configuration.
  *
  * Apart from config.c because the keyword reads a file of its own, whose
  * lines are checked when the configuration loads: a CA that would never
@@ -85,6 +85,23 @@ certcfg_principals(struct config_certs *cc, const char *kw, const char *arg,
 	return 0;
 }
 
+static int
+certcfg_revoked(struct config_certs *cc, const char *arg)
+{
+	char err[CERT_ERR_LEN];
+
+	if (cc->cc_revoked_set)
+		return 0;
+	cc->cc_revoked_set = 1;
+	if (strcasecmp(arg, "none") == 0)
+		return 0;
+	cc->cc_revoked_file = xstrdup(arg);
+	if (cert_revoked_load_file(arg, &cc->cc_revoked, err,
+	    sizeof(err)) == -1)
+		cc->cc_revoked_err = xstrdup(err);
+	return 0;
+}
+
 int
 certcfg_parse(struct config_certs *cc, const char *kw, char **av, int ac,
     const char *file, int line, char *err, size_t errlen)
@@ -92,6 +109,8 @@ certcfg_parse(struct config_certs *cc, const char *kw, char **av, int ac,
 	if (ac != 1)
 		return config_errf(err, errlen, file, line, "%s: expected one "
 		    "argument", kw);
+	if (strcasecmp(kw, "RevokedKeys") == 0)
+		return certcfg_revoked(cc, av[0]);
 	if (strcasecmp(kw, "AuthorizedPrincipalsFile") == 0)
 		return certcfg_principals(cc, kw, av[0], file, line, err,
 		    errlen);
@@ -114,6 +133,9 @@ certcfg_free(struct config_certs *cc)
 	free(cc->cc_cas);
 	free(cc->cc_ca_file);
 	free(cc->cc_principals);
+	free(cc->cc_revoked_file);
+	free(cc->cc_revoked_err);
+	cert_revoked_free(cc->cc_revoked);
 	memset(cc, 0, sizeof(*cc));
 }
 
@@ -122,6 +144,8 @@ certcfg_dump(const struct config_certs *cc, int fd)
 {
 	dprintf(fd, "trustedusercakeys %s\n", cc->cc_ca_file != NULL ?
 	    cc->cc_ca_file : "none");
+	dprintf(fd, "revokedkeys %s\n", cc->cc_revoked_file != NULL ?
+	    cc->cc_revoked_file : "none");
 	dprintf(fd, "authorizedprincipalsfile %s\n", cc->cc_principals !=
 	    NULL ? cc->cc_principals : "none");
 }

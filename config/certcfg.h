@@ -9,6 +9,10 @@
  * jumpgate can verify fails the load with "FILE:LINE: message", and a
  * change to the file takes effect at the next reload.
  *
+ * RevokedKeys (a plain key list or a KRL, config/cert.h) is read at load
+ * too.  A file that cannot be read or parsed does not fail the load: as
+ * in sshd, every key is then refused, each time with the reason.
+ *
  * AuthorizedPrincipalsFile takes %u, %h and %% (checked at load) and is
  * read at each login, as sshd reads it; with it, a TrustedUserCAKeys
  * certificate needs a principal the file lists instead of the user name.
@@ -18,6 +22,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct cert_revoked;
 
 struct certcfg_ca {
 	uint8_t		*ca_blob;	/* plain public key blob */
@@ -30,6 +36,10 @@ struct config_certs {
 	char		 *cc_ca_file;	/* NULL: none */
 	struct certcfg_ca *cc_cas;
 	int		  cc_ncas;
+	int		  cc_revoked_set;
+	char		 *cc_revoked_file;	/* RevokedKeys; NULL none */
+	struct cert_revoked *cc_revoked;	/* NULL: see cc_revoked_err */
+	char		 *cc_revoked_err;	/* why it could not be read */
 	int		  cc_principals_set;
 	char		 *cc_principals;	/* AuthorizedPrincipalsFile */
 };

@@ -94,6 +94,7 @@ static const struct config_keyword config_keywords[] = {
 	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
 	{ "TrustedUserCAKeys", CK_CERTS, NULL },
 	{ "AuthorizedPrincipalsFile", CK_CERTS, NULL },
+	{ "RevokedKeys", CK_CERTS, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
@@ -159,7 +160,6 @@ static const struct config_keyword config_keywords[] = {
 	/* libssh 0.10 has no way to offer a host certificate. */
 	{ "HostCertificate", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
-	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
 	/* Ignored, it would let the user name stand in for its answer. */
 	{ "AuthorizedPrincipalsCommand", CK_REFUSE_UNLESS, "none" },
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },

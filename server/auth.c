@@ -588,6 +588,18 @@ auth_handle(struct session *s, ssh_message msg)
 	refused = authcert_open(key, &ac) == -1;
 	usable = !refused && auth_key_allowed(cf, key) &&
 	    state != SSH_PUBLICKEY_STATE_WRONG;
+	/* sshd's user_key_allowed() looks at RevokedKeys first. */
+	if (usable) {
+		if (ac.ac_cert != NULL)
+			str_lcpy(keydesc, ac.ac_keydesc, sizeof(keydesc));
+		else
+			auth_key_describe(key, keydesc, sizeof(keydesc));
+		if (authcert_revoked(s, key, &ac, keydesc)) {
+			auth_answer(s, msg, 0, &match, &ac, MAF_REVOKED);
+			authcert_close(&ac);
+			return 0;
+		}
+	}
 	found = usable && authcert_trusted(s, &ac, user, &match, &refused);
 	if (!found)
 		found = usable && authkeys_find_acct(cf->c_akfiles,

@@ -87,6 +87,44 @@ authcert_close(struct authcert *ac)
 	memset(ac, 0, sizeof(*ac));
 }
 
+int
+authcert_revoked(const struct session *s, ssh_key key,
+    const struct authcert *ac, const char *keydesc)
+{
+	const struct config_certs *cc = &s->s_worker->w_config->c_certs;
+	char *b64 = NULL;
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	int revoked;
+
+	if (cc->cc_revoked_file == NULL)
+		return 0;
+	if (cc->cc_revoked == NULL) {
+		log_error("Error checking authentication key %s in revoked "
+		    "keys file %s: %s", keydesc, cc->cc_revoked_file,
+		    cc->cc_revoked_err);
+		return 1;
+	}
+	if (ac->ac_cert != NULL)
+		revoked = cert_revoked_check(cc->cc_revoked, ac->ac_cert);
+	else if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
+	    cert_base64_decode(b64, strlen(b64), &blob, &len) == -1) {
+		log_error("Error checking authentication key %s in revoked "
+		    "keys file %s: cannot export the key", keydesc,
+		    cc->cc_revoked_file);
+		revoked = 1;
+		goto done;
+	} else
+		revoked = cert_revoked_key(cc->cc_revoked, blob, len);
+	if (revoked)
+		log_error("Authentication key %s revoked by file %s", keydesc,
+		    cc->cc_revoked_file);
+done:
+	free(blob);
+	ssh_string_free_char(b64);
+	return revoked;
+}
+
 /*
  * AuthorizedPrincipalsFile for the user: the principal its first line
  * naming one of the certificate's gives, m that line's.

@@ -43,6 +43,13 @@ void	authcert_close(struct authcert *ac);
  * 0 otherwise, the refusal logged as sshd logs it; *refused set when a
  * trusted CA's certificate was refused.
  */
+/*
+ * RevokedKeys, for a plain key or a certificate (its key, serial, id or
+ * CA): 1 when revoked, or when the file could not be read, with sshd's
+ * line; keydesc is the key as the log names it.
+ */
+int	authcert_revoked(const struct session *s, ssh_key key,
+	    const struct authcert *ac, const char *keydesc);
 int	authcert_trusted(const struct session *s, const struct authcert *ac,
 	    const char *user, struct authkey_match *m, int *refused);
 

@@ -33,6 +33,10 @@ signing with rsa-sha2-512), for principal alice, valid -5m:+1h:
   AuthorizedPrincipalsFile (%u): a listed principal admits instead of the
     user name, which alone is then refused; the line's from= and
     permitopen= apply; no file, no login.
+  RevokedKeys: a KRL (ssh-keygen -k -s ca) refuses certificates by serial
+    and by key id, another passes; a plain list refuses the key and its
+    certificate, another key passes; a missing file refuses every key;
+    each with sshd's line.
   Config: a CA file line that is no key fails the load naming FILE:LINE;
     -T prints trustedusercakeys and the cert algorithms by default.
 """
@@ -80,7 +84,7 @@ def sign(c, key, ca=None, ident='id-ok', principals='alice',
         args += ['-t', 'rsa-sha2-512']
     r = J.run(args + [key.path + '.pub'], timeout=T(60))
     assert r.rc == 0, r
-    return key.cert
+    return key.path + '-cert.pub'
 
 
 def setup(env, r):
@@ -103,6 +107,25 @@ def setup(env, r):
     c.dp = r.watch(J.Daemon(env, name='principals', extra='\n'.join([
         'TrustedUserCAKeys %s' % c.cafile,
         'AuthorizedPrincipalsFile %s/%%u' % c.pdir])).start())
+    # RevokedKeys: a KRL (serial 99 and key id id-bad under ca), a plain
+    # list, a file that does not exist
+    spec = env.write('krl.spec', 'serial: 99\nid: id-bad\n')
+    c.krl = env.path('krl')
+    rr = J.run([J.SSH_KEYGEN, '-q', '-k', '-f', c.krl, '-s',
+                c.ca.path + '.pub', spec])
+    assert rr.rc == 0, rr
+    c.dk = r.watch(J.Daemon(env, name='krl', extra='\n'.join([
+        'TrustedUserCAKeys %s' % c.cafile,
+        'RevokedKeys %s' % c.krl])).start())
+    c.rkey = J.Key(env, 'revoked-plain')
+    c.okkey = J.Key(env, 'unrevoked-plain')
+    c.rlist = env.write('revoked.list', '# revoked\n\n%s\n' %
+                        c.rkey.pub_line)
+    c.dl = r.watch(J.Daemon(env, name='rlist', extra='\n'.join([
+        'TrustedUserCAKeys %s' % c.cafile,
+        'RevokedKeys %s' % c.rlist])).start())
+    c.dm = r.watch(J.Daemon(env, name='rmissing', extra='RevokedKeys %s' % (
+                            env.path('no-such-krl'))).start())
     return c
 
 
@@ -498,6 +521,61 @@ def t_principals_file(c):
                   m)
 
 
+# ---- RevokedKeys ---------------------------------------------------------
+
+def try_w(c, d, key, cert=None, user='alice'):
+    extra = ['-o', 'CertificateFile=%s' % cert] if cert else []
+    return J.run(J.ssh_w_args(key, d, '127.0.0.1', c.echo.port, user=user,
+                              extra=extra), input=b'rev\n')
+
+
+def t_revoked_krl(c):
+    k = K(c.env, 'ukrl', 'ed25519')
+    m = c.dk.mark()
+    r = try_w(c, c.dk, k, sign(c, k, ident='id-99', serial=99))
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    c.dk.log.wait(r'^Authentication key ED25519-CERT %s revoked by file %s$'
+                  % (re.escape(fp(k.path)), re.escape(c.krl)), m)
+    assert not c.dk.log.has(r'^Postponed publickey', m)
+    m = c.dk.mark()
+    r = try_w(c, c.dk, k, sign(c, k, ident='id-bad', serial=100))
+    assert r.rc == 255, r
+    c.dk.log.wait(r'revoked by file %s$' % re.escape(c.krl), m)
+    # another serial and id: accepted
+    r = try_w(c, c.dk, k, sign(c, k, ident='id-fine', serial=100))
+    assert r.rc == 0 and r.out == b'rev\n', r
+
+
+def t_revoked_list(c):
+    c.env.authorize('alice', c.rkey)
+    c.env.authorize('alice', c.okkey)
+    m = c.dl.mark()
+    r = try_w(c, c.dl, c.rkey)
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    c.dl.log.wait(r'^Authentication key ED25519 %s revoked by file %s$'
+                  % (re.escape(c.rkey.fingerprint), re.escape(c.rlist)), m)
+    assert not c.dl.log.has(r'^Accepted', m)
+    # its certificate too
+    m = c.dl.mark()
+    r = try_w(c, c.dl, c.rkey, sign(c, c.rkey, ident='id-rplain'))
+    assert r.rc == 255, r
+    c.dl.log.wait(r'^Authentication key ED25519-CERT %s revoked by file '
+                  % re.escape(c.rkey.fingerprint), m)
+    r = try_w(c, c.dl, c.okkey)
+    assert r.rc == 0 and r.out == b'rev\n', r
+
+
+def t_revoked_missing(c):
+    c.env.authorize('alice', c.okkey)
+    m = c.dm.mark()
+    r = try_w(c, c.dm, c.okkey)
+    assert r.rc == 255 and b'Permission denied' in r.err, r
+    c.dm.log.wait(r'^Error checking authentication key ED25519 %s in revoked '
+                  r'keys file %s: ' % (re.escape(c.okkey.fingerprint),
+                                       re.escape(c.env.path('no-such-krl'))),
+                  m)
+
+
 def jg(args):
     return J.run([J.daemon_path()] + args, timeout=T(30))
 
@@ -523,6 +601,7 @@ def t_config(c):
     r = jg(['-T', '-f', p])
     assert 'trustedusercakeys none' in r.out_text.splitlines(), r
     assert 'authorizedprincipalsfile none' in r.out_text.splitlines(), r
+    assert 'revokedkeys none' in r.out_text.splitlines(), r
     p = c.env.write('pf.conf', 'AuthorizedPrincipalsFile /etc/p/%u\n')
     r = jg(['-T', '-f', p])
     assert 'authorizedprincipalsfile /etc/p/%u' in r.out_text.splitlines(), r
@@ -561,5 +640,9 @@ if __name__ == '__main__':
          t_cert_not_plain),
         ('AuthorizedPrincipalsFile replaces the user name, its options apply',
          t_principals_file),
+        ('RevokedKeys KRL: by serial and by key id', t_revoked_krl),
+        ('RevokedKeys plain list: the key and its certificate',
+         t_revoked_list),
+        ('RevokedKeys missing: every key refused', t_revoked_missing),
         ('config: bad CA line at load, -T', t_config),
     ])

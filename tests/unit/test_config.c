@@ -37,6 +37,7 @@
 	"authorizedkeyscommandtimeout 10\n" \
 	"authorizedkeyscommandcache none\n" \
 	"trustedusercakeys none\n" \
+	"revokedkeys none\n" \
 	"authorizedprincipalsfile none\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
@@ -632,9 +633,8 @@ test_restrictions_by_value(void **state)
 	check_error("PubkeyAuthentication no\n", "test.conf:1: Unsupported "
 	    "option PubkeyAuthentication no: jumpgate does not enforce it yet");
 	check_ok("PubkeyAuthentication yes\n");
-	check_error("RevokedKeys /etc/ssh/revoked\n", "test.conf:1: "
-	    "Unsupported option RevokedKeys /etc/ssh/revoked: jumpgate does "
-	    "not enforce it yet");
+	/* Enforced now; a file that cannot be read refuses every key. */
+	check_ok("RevokedKeys /nonexistent/revoked\n");
 	check_ok("RevokedKeys none\n");
 	check_error("AuthenticationMethods publickey,password\n",
 	    "test.conf:1: Unsupported option AuthenticationMethods "
@@ -1026,6 +1026,7 @@ test_dump_configured(void **state)
 	    "authorizedkeyscommandtimeout 10\n"
 	    "authorizedkeyscommandcache none\n"
 	    "trustedusercakeys none\n"
+	    "revokedkeys none\n"
 	    "authorizedprincipalsfile none\n"
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
