@@ -15,6 +15,7 @@
 #include "authkeys.h"
 #include "cert.h"
 #include "log.h"
+#include "str.h"
 
 void
 authca_log_refusal(const struct cert_verdict *v, const char *src)
@@ -69,6 +70,7 @@ authca_check_line(char *cp, const char *loc, const char *user,
 		/* sshd merges the two: both must allow forwarding. */
 		opts->ao_port_forwarding = opts->ao_port_forwarding &&
 		    v.cv_port_forwarding;
+		opts->ao_cert_principal = xstrdup(v.cv_principal);
 		ret = 1;
 	}
 	cert_verdict_free(&v);

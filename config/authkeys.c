@@ -496,6 +496,7 @@ authkeys_opts_free(struct authkey_opts *opts)
 	authkeys_permits_free(opts->ao_permitopen, opts->ao_npermitopen);
 	free(opts->ao_from);
 	free(opts->ao_principals);
+	free(opts->ao_cert_principal);
 	free(opts->ao_text);
 	memset(opts, 0, sizeof(*opts));
 }

@@ -37,6 +37,8 @@ struct authkey_opts {
 	int			 ao_npermitopen;
 	char			*ao_from;	/* from="..." pattern list */
 	char			*ao_principals;	/* principals="a,b" */
+	/* A certificate's principal that matched (Match Principal). */
+	char			*ao_cert_principal;
 	uint64_t		 ao_expiry;	/* expiry-time, UTC epoch; 0 none */
 	int			 ao_cert_authority;
 	char			*ao_text;	/* the options as written */

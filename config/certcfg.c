@@ -46,9 +46,10 @@ certcfg_read_cas(struct config_certs *cc, const char *path,
 		    sizeof(*cc->cc_cas));
 		ca = &cc->cc_cas[cc->cc_ncas];
 		if (cert_key_decode(p, &ca->ca_blob, &ca->ca_len) == -1) {
-			config_errf(err, errlen, path, lineno, "TrustedUserCAKeys"
-			    ": not a CA key jumpgate can verify (ssh-ed25519, "
-			    "ecdsa-sha2-nistp256/384/521, ssh-rsa)");
+			config_errf(err, errlen, path, lineno,
+			    "TrustedUserCAKeys: not a CA key jumpgate can "
+			    "verify (ssh-ed25519, ecdsa-sha2-nistp256/384/521, "
+			    "ssh-rsa)");
 			goto done;
 		}
 		ca->ca_line = lineno;

@@ -920,6 +920,14 @@ config_parse(struct config *cf, const char *line, const char *name,
 			goto done;
 		break;
 	case CK_LOGIN:
+		/* Decided at the first request, before any key is known. */
+		if (inmatch && config_match_has_principal(
+		    &cf->c_matches[pos->cp_block - 1])) {
+			config_fail(&cx, "%s is not allowed in a Match block "
+			    "with Principal: who may log in is decided before "
+			    "the key is known", kw);
+			goto done;
+		}
 		if (config_login_parse(inmatch ?
 		    &cf->c_matches[pos->cp_block - 1].cm_login : &cf->c_login,
 		    kw, av, ac, msg, sizeof(msg)) == -1) {

@@ -46,6 +46,8 @@ struct config_conninfo {
 	const char	*ci_addr;	/* client address, numeric */
 	const char	*ci_laddr;	/* our address, numeric */
 	int		 ci_lport;
+	/* The certificate's matched principal; NULL before authentication. */
+	const char	*ci_principal;
 };
 
 enum config_match_kind {
@@ -54,6 +56,7 @@ enum config_match_kind {
 	CONFIG_MATCH_ADDRESS,
 	CONFIG_MATCH_LOCALADDRESS,
 	CONFIG_MATCH_LOCALPORT,
+	CONFIG_MATCH_PRINCIPAL,		/* jumpgate's own */
 };
 
 struct config_match_crit {
@@ -339,6 +342,8 @@ int	config_policy_parse(struct policy_settings *ps, const char *keyword,
 	    char **av, int ac, const char *file, int line, const char *src,
 	    char *err, size_t errlen);
 void	config_policy_dump(const struct policy_settings *ps, int fd);
+/* 1 when the block has a Principal criterion: policy keywords only. */
+int	config_match_has_principal(const struct config_match *cm);
 int	config_match_parse(struct config *cf, char **av, int ac,
 	    const char *file, int line, char *err, size_t errlen);
 void	config_match_free(struct config_match *cm);

@@ -162,6 +162,7 @@ auth_conninfo(const struct session *s, const char *user,
 	ci->ci_addr = s->s_peer;
 	ci->ci_laddr = s->s_local;
 	ci->ci_lport = s->s_local_port;
+	ci->ci_principal = NULL;
 }
 
 /* Match blocks are decided once, now that the user is known. */
@@ -172,6 +173,7 @@ auth_policy_init(struct session *s)
 	struct config_conninfo ci;
 
 	auth_conninfo(s, s->s_user, &ci);
+	ci.ci_principal = s->s_keyopts.ao_cert_principal;
 	s->s_config = config_ref(w->w_config);
 	config_effective_policy(s->s_config, &ci, &s->s_policy);
 	s->s_policy_ctx.pc_set = &s->s_policy;

@@ -176,8 +176,8 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 	if (cc->cc_principals != NULL &&
 	    (pol.cpo_principals = authcert_principals(s, c, user, m)) ==
 	    NULL) {
-		log_error("Refusing certificate ID \"%s\" serial=%llu signed by "
-		    "%s CA %s via %s: Certificate does not contain an "
+		log_error("Refusing certificate ID \"%s\" serial=%llu signed "
+		    "by %s CA %s via %s: Certificate does not contain an "
 		    "authorized principal", c->c_keyid,
 		    (unsigned long long)c->c_serial, cert_key_type(&c->c_ca),
 		    c->c_ca_fp, cc->cc_ca_file);
@@ -204,6 +204,7 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 		/* sshd: no permit-port-forwarding, no forwarding at all. */
 		m->am_opts.ao_port_forwarding =
 		    m->am_opts.ao_port_forwarding && v.cv_port_forwarding;
+		m->am_opts.ao_cert_principal = xstrdup(v.cv_principal);
 	} else {
 		authkeys_match_free(m);
 		*refused = 1;

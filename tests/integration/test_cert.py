@@ -33,6 +33,9 @@ signing with rsa-sha2-512), for principal alice, valid -5m:+1h:
   AuthorizedPrincipalsFile (%u): a listed principal admits instead of the
     user name, which alone is then refused; the line's from= and
     permitopen= apply; no file, no login.
+  Match Principal ops-* applies its PermitOpen to a login whose matched
+    principal is ops-team, not to one that matched web; login keywords
+    in such a block fail the load; -T -C principal= shows it.
   RevokedKeys: a KRL (ssh-keygen -k -s ca) refuses certificates by serial
     and by key id, another passes; a plain list refuses the key and its
     certificate, another key passes; a missing file refuses every key;
@@ -106,7 +109,9 @@ def setup(env, r):
     os.mkdir(c.pdir)
     c.dp = r.watch(J.Daemon(env, name='principals', extra='\n'.join([
         'TrustedUserCAKeys %s' % c.cafile,
-        'AuthorizedPrincipalsFile %s/%%u' % c.pdir])).start())
+        'AuthorizedPrincipalsFile %s/%%u' % c.pdir,
+        'Match Principal ops-*',
+        '\tPermitOpen 127.0.0.1:%d' % c.echo2.port])).start())
     # RevokedKeys: a KRL (serial 99 and key id id-bad under ca), a plain
     # list, a file that does not exist
     spec = env.write('krl.spec', 'serial: 99\nid: id-bad\n')
@@ -483,9 +488,9 @@ def t_principals_file(c):
                                   user='gina', extra=[
                                       '-o', 'CertificateFile=%s' % cert]),
                      input=b'ping p\n')
-    # a listed principal, not the user name
+    # a listed principal, not the user name (Match Principal ops-*: echo2)
     m = c.dp.mark()
-    r = w('id-ops', 'ops-team')
+    r = w('id-ops', 'ops-team', port=c.echo2.port)
     assert r.rc == 0 and r.out == b'ping p\n', r
     c.dp.log.wait(r'%s/gina:3: matched principal "ops-team"'
                   % re.escape(c.pdir), m)
@@ -576,6 +581,32 @@ def t_revoked_missing(c):
                   m)
 
 
+def t_match_principal(c):
+    """Match Principal ops-* (PermitOpen echo2) applies to the principal
+    that logged in."""
+    k = K(c.env, 'umatch', 'ed25519')
+    cert = sign(c, k, ident='id-m', principals='ops-team')
+
+    def w(cert, port):
+        return J.run(J.ssh_w_args(k, c.dp, '127.0.0.1', port, user='gina',
+                                  extra=['-o', 'CertificateFile=%s' % cert]),
+                     input=b'm\n')
+    m = c.dp.mark()
+    r = w(cert, c.echo.port)
+    assert r.rc == 255 and b'open failed' in r.err, r
+    c.dp.log.wait(r"principal ops-team matched 'Principal ops-\*'", m)
+    c.dp.log.wait(r'denied by .*principals\.conf:\d+: no PermitOpen entry '
+                  r'matched', m)
+    r = w(cert, c.echo2.port)
+    assert r.rc == 0 and r.out == b'm\n', r
+    # web (also listed for gina) is no ops-*: the block does not apply
+    cert = sign(c, k, ident='id-m2', principals='web')
+    m = c.dp.mark()
+    r = w(cert, c.echo.port)
+    assert r.rc == 0 and r.out == b'm\n', r
+    assert not c.dp.log.has(r"matched 'Principal", m)
+
+
 def jg(args):
     return J.run([J.daemon_path()] + args, timeout=T(30))
 
@@ -608,6 +639,16 @@ def t_config(c):
     p = c.env.write('pfbad.conf', 'AuthorizedPrincipalsFile /etc/p/%k\n')
     r = jg(['-t', '-f', p])
     assert r.rc != 0 and 'unknown token %k' in r.err_text, r
+    p = c.env.write('mp.conf', 'Match Principal ops-*\n\tBanner /etc/issue\n')
+    r = jg(['-t', '-f', p])
+    assert r.rc != 0 and 'Banner is not allowed in a Match block with ' \
+        'Principal' in r.err_text, r
+    p = c.env.write('mp2.conf', 'Match Principal ops-*\n'
+                    '\tPermitOpen 192.0.2.1:22\n')
+    r = jg(['-T', '-f', p, '-C', 'user=u,addr=192.0.2.9,principal=ops-1'])
+    assert r.rc == 0 and 'permitopen 192.0.2.1:22' in r.out_text, r
+    r = jg(['-T', '-f', p, '-C', 'user=u,addr=192.0.2.9'])
+    assert r.rc == 0 and 'permitopen any' in r.out_text, r
     p = c.env.write('apc.conf', 'AuthorizedPrincipalsCommand /bin/true\n')
     r = jg(['-t', '-f', p])
     assert r.rc != 0 and 'Unsupported option AuthorizedPrincipalsCommand' \
@@ -640,6 +681,7 @@ if __name__ == '__main__':
          t_cert_not_plain),
         ('AuthorizedPrincipalsFile replaces the user name, its options apply',
          t_principals_file),
+        ('Match Principal: the matched principal\'s policy', t_match_principal),
         ('RevokedKeys KRL: by serial and by key id', t_revoked_krl),
         ('RevokedKeys plain list: the key and its certificate',
          t_revoked_list),
