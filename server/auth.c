@@ -21,10 +21,12 @@
 
 #include "account.h"
 #include "admit.h"
+#include "audit.h"
 #include "auth.h"
 #include "authkeys.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "str.h"
 #include "worker.h"
@@ -32,12 +34,30 @@
 /* Requests of any kind per connection, as sshd's. */
 #define AUTH_ATTEMPTS_MAX	1024
 
+/* A failed attempt, counted by cause and audited. */
 static void
-auth_log(struct session *s, int accepted, const char *user,
-    const char *keydesc, int invalid)
+auth_count_failure(struct session *s, const char *user, const char *keydesc,
+    enum metrics_auth_fail why)
+{
+	metrics_add(&s->s_worker->w_metrics.m_auth_fail[why], 1);
+	audit_auth(s, user, keydesc, metrics_auth_fail_name(why));
+}
+
+/* sshd's Accepted/Failed publickey line; failures are counted too. */
+static void
+auth_log(struct session *s, const char *user, const char *keydesc,
+    int failed, enum metrics_auth_fail why)
 {
 	int level = LOG_LVL_VERBOSE;
 	int max = s->s_worker->w_config->c_max_auth_tries;
+	int accepted = !failed, invalid = failed && why == MAF_INVALID_USER;
+
+	if (failed)
+		auth_count_failure(s, user, keydesc, why);
+	else {
+		metrics_add(&s->s_worker->w_metrics.m_auth_ok, 1);
+		audit_auth(s, user, keydesc, NULL);
+	}
 
 	/* sshd raises failures to INFO for bad users and repeat offenders. */
 	if (accepted || invalid || s->s_failures >= max / 2)
@@ -264,6 +284,7 @@ auth_start(struct session *s, const char *user)
 static void
 auth_too_many(struct session *s, const char *user)
 {
+	auth_count_failure(s, user, NULL, MAF_TOO_MANY);
 	log_error("maximum authentication attempts exceeded for %s%.100s "
 	    "from %s port %d ssh2 [preauth]",
 	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
@@ -351,8 +372,8 @@ auth_request(struct session *s, ssh_message msg)
 		goto fail;
 	auth_key_describe(key, keydesc, sizeof(keydesc));
 	if (s->s_invalid_logged) {
-		auth_log(s, 0, user, keydesc, 1);
-		goto fail;
+		auth_log(s, user, keydesc, 1, MAF_INVALID_USER);
+		goto fail_counted;
 	}
 	state = ssh_message_auth_publickey_state(msg);
 	memset(&match, 0, sizeof(match));
@@ -361,8 +382,10 @@ auth_request(struct session *s, ssh_message msg)
 	    authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles, user,
 	    &s->s_acct, key, s->s_peer, &match) == 1;
 	if (!found) {
-		auth_log(s, 0, user, keydesc, 0);
-		goto fail;
+		auth_log(s, user, keydesc, 1,
+		    state == SSH_PUBLICKEY_STATE_WRONG ? MAF_BAD_SIGNATURE :
+		    MAF_UNKNOWN_KEY);
+		goto fail_counted;
 	}
 	if (state == SSH_PUBLICKEY_STATE_NONE) {
 		/* A probe: say the key would do, wait for the signature. */
@@ -375,8 +398,8 @@ auth_request(struct session *s, ssh_message msg)
 	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
 	if (!auth_root_allowed(s, user)) {
 		authkeys_match_free(&match);
-		auth_log(s, 0, user, keydesc, 0);
-		goto fail;
+		auth_log(s, user, keydesc, 1, MAF_ROOT_REFUSED);
+		goto fail_counted;
 	}
 	s->s_user = xstrdup(user);
 	s->s_keyopts = match.am_opts;
@@ -386,7 +409,7 @@ auth_request(struct session *s, ssh_message msg)
 	authkeys_match_free(&match);
 	auth_policy_init(s);
 	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
-	auth_log(s, 1, user, keydesc, 0);
+	auth_log(s, user, keydesc, 0, 0);
 	auth_log_user_permits(s);
 	ssh_message_auth_reply_success(msg, 0);
 	s->s_state = SESSION_OPEN;
@@ -395,6 +418,11 @@ auth_request(struct session *s, ssh_message msg)
 	evtimer_del(s->s_grace);
 	return;
 fail:
+	/* Not a key at all (none, password, ...): no sshd line, counted. */
+	if (method != SSH_AUTH_METHOD_PUBLICKEY &&
+	    (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE))
+		auth_count_failure(s, user, NULL, MAF_METHOD);
+fail_counted:
 	/* As sshd: every failure counts but a first "none". */
 	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
 		s->s_failures++;

@@ -28,9 +28,11 @@
 #include <libssh/server.h>
 
 #include "addr.h"
+#include "audit.h"
 #include "channel.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "relay.h"
 #include "resolve.h"
@@ -54,10 +56,25 @@ channel_base(struct channel *ch)
 	return ch->ch_session->s_worker->w_base;
 }
 
+/*
+ * Every refusal of a direct-tcpip open, counted by cause and audited
+ * with what decided it.
+ */
+static void
+channel_deny(struct channel *ch, enum metrics_deny why, const char *rule)
+{
+	struct session *s = ch->ch_session;
+
+	metrics_add(&s->s_worker->w_metrics.m_denied[why], 1);
+	audit_channel_deny(s, ch->ch_orig, ch->ch_orig_port, ch->ch_host,
+	    ch->ch_port, rule, metrics_deny_name(why));
+}
+
 /* Answers OPEN_FAILURE; the post-pump walk frees the channel. */
 static void
-channel_refuse(struct channel *ch)
+channel_refuse(struct channel *ch, enum metrics_deny why, const char *rule)
 {
+	channel_deny(ch, why, rule);
 	log_debug("server_input_channel_open: failure direct-tcpip");
 	ssh_message_reply_default(ch->ch_conn->cc_msg);
 	ssh_message_free(ch->ch_conn->cc_msg);
@@ -74,6 +91,7 @@ channel_open(struct session *s, ssh_message msg)
 	uint32_t rchan, window, maxpacket;
 	const char *orig = ssh_message_channel_request_open_originator(msg);
 	int orig_port = ssh_message_channel_request_open_originator_port(msg);
+	enum metrics_deny cause = MDN_PROTOCOL;
 	int known;
 	char why[256];
 
@@ -85,6 +103,8 @@ channel_open(struct session *s, ssh_message msg)
 	ch->ch_id = -1;
 	ch->ch_host = xstrdup(ssh_message_channel_request_open_destination(msg));
 	ch->ch_port = ssh_message_channel_request_open_destination_port(msg);
+	ch->ch_orig = xstrdup(orig);
+	ch->ch_orig_port = orig_port;
 
 	known = sshlog_open_params(msg, &rchan, &window, &maxpacket) == 0;
 	log_debug("server_input_channel_open: ctype direct-tcpip rchan %u "
@@ -95,6 +115,7 @@ channel_open(struct session *s, ssh_message msg)
 		/* Fail closed: an unknown max packet may wedge the worker. */
 		log_error("%s: session %lu: cannot read the open's maximum "
 		    "packet size from libssh: refusing", __func__, s->s_id);
+		snprintf(why, sizeof(why), "unknown maximum packet size");
 		goto refuse;
 	}
 	if (maxpacket < CHANNEL_MIN_MAXPACKET) {
@@ -102,6 +123,8 @@ channel_open(struct session *s, ssh_message msg)
 		    "port %d: maximum packet size %u is below %d", __func__,
 		    s->s_id, s->s_peer, s->s_peer_port, maxpacket,
 		    CHANNEL_MIN_MAXPACKET);
+		snprintf(why, sizeof(why), "maximum packet size %u below %d",
+		    maxpacket, CHANNEL_MIN_MAXPACKET);
 		goto refuse;
 	}
 
@@ -115,21 +138,22 @@ channel_open(struct session *s, ssh_message msg)
 		    "%d, target %.100s port %d", orig, orig_port, ch->ch_host,
 		    ch->ch_port);
 		channel_log_denied(ch, &ch->ch_conn->cc_policy);
-		goto refuse;
+		goto refuse_policy;
 	case POLICY_NOT_PERMITTED:
 		log_info("Received request from %.100s port %d to connect to "
 		    "host %.100s port %d, but the request was denied.",
 		    s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port);
 		channel_log_denied(ch, &ch->ch_conn->cc_policy);
-		goto refuse;
+		goto refuse_policy;
 	case POLICY_DENIED:
 		channel_log_denied(ch, &ch->ch_conn->cc_policy);
-		goto refuse;
+		goto refuse_policy;
 	}
 	if ((ch->ch_id = session_channel_attach(s, ch, why,
 	    sizeof(why))) == -1) {
 		log_info("%s: session %lu: %s, refusing channel to %.100s "
 		    "port %d", __func__, s->s_id, why, ch->ch_host, ch->ch_port);
+		cause = MDN_LIMIT;
 		goto refuse;
 	}
 	ch->ch_phase = CHAN_RESOLVING;
@@ -139,7 +163,11 @@ channel_open(struct session *s, ssh_message msg)
 	if (ch->ch_phase == CHAN_RESOLVING && ch->ch_conn->cc_addrs == NULL)
 		ch->ch_conn->cc_dnsreq = req;
 	return;
+refuse_policy:
+	cause = MDN_POLICY;
+	str_lcpy(why, ch->ch_conn->cc_policy.pr_rule, sizeof(why));
 refuse:
+	channel_deny(ch, cause, why);
 	log_debug("server_input_channel_open: failure direct-tcpip");
 	ssh_message_reply_default(msg);
 	ssh_message_free(msg);
@@ -147,6 +175,7 @@ refuse:
 		session_channel_detach(s, ch);
 	free(ch->ch_conn);
 	free(ch->ch_host);
+	free(ch->ch_orig);
 	free(ch);
 }
 
@@ -221,6 +250,7 @@ channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 {
 	struct channel *ch = arg;
 	uint64_t mark;
+	char why[128];
 
 	if (err == EVUTIL_EAI_CANCEL)
 		return;		/* channel_teardown is cancelling us */
@@ -229,12 +259,15 @@ channel_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
 	if (err != 0) {
 		log_error("connect_to %.100s: unknown host (%s)", ch->ch_host,
 		    evutil_gai_strerror(err));
-		channel_refuse(ch);
+		snprintf(why, sizeof(why), "unknown host (%s)",
+		    evutil_gai_strerror(err));
+		channel_refuse(ch, MDN_RESOLVE, why);
 	} else {
 		ch->ch_conn->cc_addrs = res;
 		if (channel_check_addrs(ch) == 0) {
 			channel_log_denied(ch, &ch->ch_conn->cc_policy);
-			channel_refuse(ch);
+			channel_refuse(ch, MDN_POLICY,
+			    ch->ch_conn->cc_policy.pr_rule);
 		} else
 			channel_connect_next(ch);
 	}
@@ -248,7 +281,7 @@ channel_connect_next(struct channel *ch)
 	struct session *s = ch->ch_session;
 	const struct config *cf = s->s_worker->w_config;
 	struct evutil_addrinfo *ai;
-	char ntop[ADDR_STRLEN];
+	char ntop[ADDR_STRLEN], why[160];
 	int fd, port, one = 1, started = ch->ch_phase == CHAN_CONNECTING;
 
 	while (ch->ch_conn->cc_next < ch->ch_conn->cc_nallowed) {
@@ -296,6 +329,8 @@ channel_connect_next(struct channel *ch)
 		log_debug("connect_next: connect host %.100s ([%.100s]:%d) in "
 		    "progress, fd=%d", ch->ch_host, ntop, port, fd);
 		if (!started) {
+			clock_gettime(CLOCK_MONOTONIC,
+			    &ch->ch_conn->cc_started);
 			log_debug("channel %d: new direct-tcpip [direct-tcpip] "
 			    "(inactive timeout: %d)", ch->ch_id,
 			    config_channel_timeout(cf, "direct-tcpip"));
@@ -313,7 +348,9 @@ channel_connect_next(struct channel *ch)
 	else
 		log_error("connect to %.100s port %d failed: %s", ch->ch_host,
 		    ch->ch_port, strerror(ch->ch_conn->cc_errno));
-	channel_refuse(ch);
+	snprintf(why, sizeof(why), "connect failed: %s",
+	    strerror(ch->ch_conn->cc_errno));
+	channel_refuse(ch, MDN_CONNECT, why);
 }
 
 /*
@@ -339,10 +376,29 @@ channel_log_allowed(struct channel *ch)
 		rule = res.pr_rule;
 	}
 	addr_ntop(ai->ai_addr, ntop, sizeof(ntop), &port);
+	str_lcpy(ch->ch_addr, ntop, sizeof(ch->ch_addr));
+	ch->ch_addr_port = port;
+	ch->ch_rule = xstrdup(rule);
 	log_info("forward allowed for user %.100s key %s from %s port %d to "
 	    "%.100s port %d via %s port %d: allowed by %s", s->s_user,
 	    s->s_keydesc, s->s_peer, s->s_peer_port, ch->ch_host, ch->ch_port,
 	    ntop, port, rule);
+}
+
+/* The connect latency, then the open stamped for the audit and /sessions. */
+static void
+channel_mark_opened(struct channel *ch)
+{
+	struct metrics *m = &ch->ch_session->s_worker->w_metrics;
+	const struct timespec *t0 = &ch->ch_conn->cc_started;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &ch->ch_opened_mono);
+	ch->ch_opened = time(NULL);
+	us = (int64_t)(ch->ch_opened_mono.tv_sec - t0->tv_sec) * 1000000 +
+	    (ch->ch_opened_mono.tv_nsec - t0->tv_nsec) / 1000;
+	metrics_observe(&m->m_connect, us > 0 ? (uint64_t)us : 0);
+	metrics_add(&m->m_chans_opened, 1);
 }
 
 static void
@@ -355,14 +411,18 @@ channel_confirm(struct channel *ch)
 	channel_log_allowed(ch);
 	ch->ch_ssh = ssh_message_channel_request_open_reply_accept(
 	    ch->ch_conn->cc_msg);
-	channel_connect_free(ch);
 	if (ch->ch_ssh == NULL) {
 		log_error("%s: session %lu: channel %d: confirm failed: %s",
 		    __func__, s->s_id, ch->ch_id, ssh_get_error(s->s_ssh));
+		channel_deny(ch, MDN_PROTOCOL, "confirmation failed");
+		channel_connect_free(ch);
 		ch->ch_phase = CHAN_DEAD;
 		session_schedule(s);
 		return;
 	}
+	channel_mark_opened(ch);
+	channel_connect_free(ch);
+	audit_channel_open(ch);
 	ch->ch_phase = CHAN_OPEN;
 	relay_start(ch);
 }
@@ -508,9 +568,16 @@ channel_teardown(struct channel *ch)
 		/* Session teardown: ssh_free reclaims the channel itself. */
 		ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
 	}
+	if (ch->ch_opened != 0) {
+		channel_close_reason(ch, "session_closed");
+		metrics_add(&s->s_worker->w_metrics.m_chans_closed, 1);
+		audit_channel_close(ch);
+	}
 	session_channel_detach(s, ch);
 	log_debug("channel %d: free: direct-tcpip, nchannels %d", ch->ch_id,
 	    s->s_nchans + 1);
 	free(ch->ch_host);
+	free(ch->ch_orig);
+	free(ch->ch_rule);
 	free(ch);
 }

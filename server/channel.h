@@ -63,6 +63,7 @@ struct channel_connect {
 	int			 cc_next;	/* the next one to try */
 	int			 cc_errno;	/* the last connect's */
 	struct event		*cc_timer;	/* ConnectTimeout, per address */
+	struct timespec		 cc_started;	/* the first connect() */
 };
 
 struct channel {
@@ -101,6 +102,14 @@ struct channel {
 	int			 ch_idle_secs;
 	time_t			 ch_lastused;	/* monotonic, last byte either way */
 };
+
+/* The first cause of a close is the one the audit reports. */
+static inline void
+channel_close_reason(struct channel *ch, const char *why)
+{
+	if (ch->ch_close_reason == NULL)
+		ch->ch_close_reason = why;
+}
 
 /* Takes ownership of msg, an SSH_CHANNEL_DIRECT_TCPIP open request. */
 void	channel_open(struct session *s, ssh_message msg);

@@ -30,11 +30,13 @@
 
 #include "addr.h"
 #include "admit.h"
+#include "audit.h"
 #include "config.h"
 #include "explain.h"
 #include "hostkey.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "privs.h"
 #include "resolve.h"
@@ -275,6 +277,31 @@ main_note_restart_only(const struct config *old, const struct config *cf)
 }
 
 /*
+ * AuditLog, at start-up (as root, before the switch to User) and at each
+ * SIGHUP.  A file made at start-up is given to User, so that a reload
+ * can open it again; after a rotation the new file must be creatable by
+ * User, or made by logrotate's "create".
+ */
+static int
+main_audit_open(const struct config *cf)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (audit_open(cf->c_audit_log) == -1) {
+		log_error("%s: AuditLog %s: %s", __func__, cf->c_audit_log,
+		    strerror(errno));
+		return -1;
+	}
+	if (cf->c_audit_log[0] == '/' && getuid() == 0 &&
+	    privs_target(cf, &uid, &gid) &&
+	    chown(cf->c_audit_log, uid, gid) == -1)
+		log_error("%s: chown %s: %s", __func__, cf->c_audit_log,
+		    strerror(errno));
+	return 0;
+}
+
+/*
  * SIGHUP.  Everything that can fail is done before any worker sees the
  * new configuration, so a reload happens completely or not at all.
  */
@@ -305,6 +332,9 @@ main_reload(void)
 		    NULL)
 			goto refuse;
 	main_note_restart_only(main_cf, cf);
+	/* Also how logrotate's postrotate gets a new file. */
+	if (main_audit_open(cf) == -1)
+		goto refuse;
 	admit_reconfigure(cf);
 	for (i = 0; i < main_nworkers; i++)
 		worker_reload(&main_workers[i], cf, binds[i]);
@@ -312,8 +342,10 @@ main_reload(void)
 	main_cf = cf;
 	cf = NULL;
 	log_info("%s: configuration reloaded: %d host keys", __func__, nkeys);
+	metrics_reload(1);
 	goto out;
 refuse:
+	metrics_reload(0);
 	log_error("%s: reload refused: the configuration in force is "
 	    "unchanged", __func__);
 	while (nbinds > 0)
@@ -562,6 +594,9 @@ main(int argc, char **argv)
 	if (ssh_init() != SSH_OK)
 		log_fatal("libssh initialisation failed");
 	notify_init();
+	metrics_init();
+	if (main_audit_open(cf) == -1)
+		log_fatal("cannot open the audit log -- exiting.");
 	if ((main_base = event_base_new()) == NULL ||
 	    (main_drained_ev = event_new(main_base, -1, 0, main_on_drained,
 	    NULL)) == NULL ||
@@ -644,6 +679,7 @@ main(int argc, char **argv)
 		    strerror(errno));
 	free(pidfile);
 	free(main_workers);
+	audit_close();
 	admit_free();
 	config_unref(main_cf);
 	notify_free();

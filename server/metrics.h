@@ -63,6 +63,10 @@ struct metrics {
 	struct metrics_hist m_handshake;	/* accept to keys exchanged */
 };
 
+/* The label values, also the audit's "reason" words. */
+const char *metrics_auth_fail_name(enum metrics_auth_fail why);
+const char *metrics_deny_name(enum metrics_deny why);
+
 /* Single-writer add: the owner thread only. */
 static inline void
 metrics_add(uint64_t *ctr, uint64_t n)
@@ -74,6 +78,8 @@ metrics_add(uint64_t *ctr, uint64_t n)
 /* One observation of usecs microseconds (owner thread only). */
 void	metrics_observe(struct metrics_hist *h, uint64_t usecs);
 
+/* Before any worker starts: the process start time. */
+void	metrics_init(void);
 /* Any thread. */
 void	metrics_reload(int ok);
 void	metrics_audit_dropped(uint64_t lines);

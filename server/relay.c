@@ -73,6 +73,12 @@ relay_base(struct channel *ch)
 	return ch->ch_session->s_worker->w_base;
 }
 
+static struct metrics *
+relay_metrics(struct channel *ch)
+{
+	return &ch->ch_session->s_worker->w_metrics;
+}
+
 static time_t
 relay_now(void)
 {
@@ -122,6 +128,7 @@ relay_on_idle(evutil_socket_t fd, short what, void *arg)
 	}
 	log_verbose("channel %d: closing after %d seconds of inactivity",
 	    ch->ch_id, ch->ch_idle_secs);
+	channel_close_reason(ch, "idle_timeout");
 	if (ch->ch_in == HALF_OPEN) {
 		event_del(ch->ch_rev);
 		ch->ch_in = HALF_DRAIN;
@@ -141,6 +148,7 @@ static void
 relay_write_failed(struct channel *ch, int err)
 {
 	log_debug2("channel %d: write failed: %s", ch->ch_id, strerror(err));
+	channel_close_reason(ch, "target_error");
 	ch->ch_out = HALF_CLOSED;
 	evbuffer_drain(ch->ch_obuf, evbuffer_get_length(ch->ch_obuf));
 	event_del(ch->ch_wev);
@@ -190,6 +198,7 @@ relay_refill(struct channel *ch)
 	vec.iov_len = (size_t)n;
 	evbuffer_commit_space(ch->ch_obuf, &vec, 1);
 	ch->ch_bytes_in += (uint64_t)n;
+	metrics_add(&relay_metrics(ch)->m_bytes_up, (uint64_t)n);
 	return n;
 }
 
@@ -256,6 +265,7 @@ relay_flush_held(struct channel *ch)
 	if (n > 0) {
 		evbuffer_drain(ch->ch_held, (size_t)n);
 		ch->ch_bytes_out += (uint64_t)n;
+		metrics_add(&relay_metrics(ch)->m_bytes_down, (uint64_t)n);
 	}
 	return evbuffer_get_length(ch->ch_held) > 0 ? -1 : 0;
 }
@@ -288,6 +298,8 @@ relay_read_target(struct channel *ch)
 			    n == 0 ? "EOF" : strerror(errno));
 			log_debug2("channel %d: input open -> drain",
 			    ch->ch_id);
+			channel_close_reason(ch, n == 0 ? "target_eof" :
+			    "target_error");
 			ch->ch_in = HALF_DRAIN;
 			event_del(ch->ch_rev);
 			session_schedule(ch->ch_session);
@@ -301,6 +313,7 @@ relay_read_target(struct channel *ch)
 			return;
 		}
 		ch->ch_bytes_out += (uint64_t)w;
+		metrics_add(&relay_metrics(ch)->m_bytes_down, (uint64_t)w);
 		if (ch->ch_idle != NULL)
 			ch->ch_lastused = relay_now();
 		if (w < n) {
@@ -373,6 +386,7 @@ relay_on_data(ssh_session session, ssh_channel channel, void *data,
 	if (take > 0 && evbuffer_add(out, data, take) == -1)
 		take = 0;
 	ch->ch_bytes_in += take;
+	metrics_add(&relay_metrics(ch)->m_bytes_up, take);
 	ch->ch_pending = len - take;
 	if (ch->ch_idle != NULL && len > 0)
 		ch->ch_lastused = relay_now();
@@ -425,6 +439,7 @@ relay_post(struct channel *ch)
 	if (ch->ch_rcvd_close == 1) {
 		ch->ch_rcvd_close = 2;
 		log_debug2("channel %d: rcvd close", ch->ch_id);
+		channel_close_reason(ch, "client_close");
 		if (ch->ch_in != HALF_CLOSED) {
 			/* Nobody will read target data any more. */
 			if (ch->ch_held != NULL)
@@ -438,6 +453,7 @@ relay_post(struct channel *ch)
 	if (ch->ch_rcvd_eof == 1) {
 		ch->ch_rcvd_eof = 2;
 		log_debug2("channel %d: rcvd eof", ch->ch_id);
+		channel_close_reason(ch, "client_eof");
 		if (ch->ch_out == HALF_OPEN) {
 			log_debug2("channel %d: output open -> drain",
 			    ch->ch_id);

@@ -28,11 +28,13 @@
 
 #include "admit.h"
 #include "alive.h"
+#include "audit.h"
 #include "auth.h"
 #include "authkeys.h"
 #include "channel.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "str.h"
 #include "worker.h"
@@ -85,6 +87,9 @@ session_accept(struct worker *w, int fd)
 	s->s_worker = w;
 	s->s_id = atomic_fetch_add(&session_next_id, 1);
 	s->s_fd = -1;
+	s->s_started = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &s->s_started_mono);
+	metrics_add(&w->w_metrics.m_conns_opened, 1);
 	TAILQ_INIT(&s->s_channels);
 	addr_peer(fd, s->s_peer, sizeof(s->s_peer), &s->s_peer_port);
 	addr_local(fd, s->s_local, sizeof(s->s_local), &s->s_local_port);
@@ -233,6 +238,22 @@ session_channel_type_name(int subtype)
 	}
 }
 
+/* An open refused before it became a channel: counted and audited. */
+static void
+session_deny_open(struct session *s, ssh_message msg, enum metrics_deny why,
+    const char *rule)
+{
+	int direct = ssh_message_subtype(msg) == SSH_CHANNEL_DIRECT_TCPIP;
+
+	metrics_add(&s->s_worker->w_metrics.m_denied[why], 1);
+	audit_channel_deny(s, direct ?
+	    ssh_message_channel_request_open_originator(msg) : NULL, direct ?
+	    ssh_message_channel_request_open_originator_port(msg) : 0, direct ?
+	    ssh_message_channel_request_open_destination(msg) : NULL, direct ?
+	    ssh_message_channel_request_open_destination_port(msg) : 0, rule,
+	    metrics_deny_name(why));
+}
+
 static void
 session_dispatch(struct session *s, ssh_message msg)
 {
@@ -257,15 +278,19 @@ session_dispatch(struct session *s, ssh_message msg)
 	case SSH_REQUEST_CHANNEL_OPEN:
 		if (s->s_state == SESSION_OPEN &&
 		    subtype == SSH_CHANNEL_DIRECT_TCPIP &&
-		    s->s_worker->w_draining)
+		    s->s_worker->w_draining) {
 			log_info("%s: session %lu: refusing a new channel: the "
 			    "server is stopping", __func__, s->s_id);
-		else if (s->s_state == SESSION_OPEN &&
+			session_deny_open(s, msg, MDN_STOPPING,
+			    "the server is stopping");
+		} else if (s->s_state == SESSION_OPEN &&
 		    subtype == SSH_CHANNEL_DIRECT_TCPIP) {
 			auth_policy_refresh(s);
 			channel_open(s, msg);
 			return;		/* the channel owns msg now */
-		}
+		} else if (s->s_state == SESSION_OPEN)
+			session_deny_open(s, msg, MDN_TYPE,
+			    session_channel_type_name(subtype));
 		log_debug("server_input_channel_open: ctype %s",
 		    session_channel_type_name(subtype));
 		log_debug("server_input_channel_open: failure %s",
@@ -358,6 +383,19 @@ session_log_kex_failure(struct session *s)
 }
 
 static void
+session_handshake_done(struct session *s)
+{
+	struct timespec now;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - s->s_started_mono.tv_sec) * 1000000 +
+	    (now.tv_nsec - s->s_started_mono.tv_nsec) / 1000;
+	metrics_observe(&s->s_worker->w_metrics.m_handshake,
+	    us > 0 ? (uint64_t)us : 0);
+}
+
+static void
 session_pump(struct session *s)
 {
 	uint64_t before;
@@ -381,6 +419,7 @@ session_pump(struct session *s)
 			ssh_set_fd_towrite(s->s_ssh);
 			rc = ssh_handle_key_exchange(s->s_ssh);
 			if (rc == SSH_OK) {
+				session_handshake_done(s);
 				s->s_state = SESSION_AUTH;
 				log_debug("%s: session %lu: key exchange done",
 				    __func__, s->s_id);
@@ -625,6 +664,7 @@ session_free(struct session *s)
 		close(s->s_fd);
 	TAILQ_REMOVE(&w->w_sessions, s, s_entry);
 	w->w_nsessions--;
+	metrics_add(&w->w_metrics.m_conns_closed, 1);
 	authkeys_opts_free(&s->s_keyopts);
 	if (s->s_user != NULL)
 		config_policy_release(&s->s_policy);

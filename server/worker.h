@@ -11,6 +11,8 @@
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
+#include "metrics.h"
+
 struct config;
 struct policy_endpoint;
 struct event_base;
@@ -51,6 +53,7 @@ struct worker {
 	int			 w_draining;
 	int			 w_drained;	/* atomic: no session left */
 	struct event		*w_main_ev;	/* main's, activated then */
+	struct metrics		 w_metrics;	/* written by this thread only */
 	int			 w_left_sessions;	/* cut at stop */
 	int			 w_left_channels;
 };
