@@ -29,9 +29,10 @@ Checks:
     own log says "Accepted publickey for alice from 127.0.0.2 port P".
   * Failover: an ssh -L session held on the second instance, that
     instance killed with SIGKILL: the held session ends (its state was in
-    the killed process), then ten ssh -W connections in a row, started at
-    once, all forward their bytes, each audited by the first instance;
-    HAProxy then reports the killed one DOWN.
+    the killed process), then ten ssh -W connections one after another,
+    the first right after the kill, all forward their bytes and are
+    audited by the first instance; HAProxy then reports the killed one
+    DOWN.
 """
 
 import csv
@@ -52,6 +53,7 @@ HAPROXY = '/usr/sbin/haproxy'
 CLIENT = '127.0.0.2'    # the clients' address; HAProxy connects from .1
 SESSIONS = 4
 FAILOVER = 10
+HALF = 128 * 1024
 
 # What README's "Scale-out behind HAProxy" shows, with the test's ports.
 HAPROXY_CFG = """\
@@ -166,22 +168,34 @@ def audit(d):
         return [json.loads(ln) for ln in f if ln.strip()]
 
 
+def start_jumpgate(c, name, port=None):
+    """One instance: the shared host key and authorized_keys directory,
+    PROXY headers from HAProxy's address, its own audit file."""
+    audit_path = c.env.path(name + '.audit.json')
+    d = J.Daemon(c.env, name=name, port=port, hostkey=c.hostkey, extra=(
+        'ProxyProtocolFrom 127.0.0.1\nAuditLog %s' % audit_path))
+    d.audit = audit_path
+    return c.runner.watch(d.start())
+
+
+def gone(c, d):
+    """d has exited (drained or killed): only its log is left to check."""
+    c.runner.daemons.remove(d)
+    d._logf.close()
+    bad = [ln for ln in d.log.since(0) if J.SANITIZER.search(ln)]
+    assert not bad, bad
+
+
 def setup(env, r):
     J.need(HAPROXY, 'ss')
-    c = J.Ctx(env=env)
+    c = J.Ctx(env=env, runner=r)
     c.key = env.key('alice')
     env.authorize(J.USER, c.key)
     c.echo = c.closing(J.Target(J.echo_handler, name='echo'))
-    hostkey = env.key('shared_host')
-    c.jg = []
-    for i in (1, 2):
-        audit_path = env.path('audit%d.json' % i)
-        d = J.Daemon(env, name='jg%d' % i, hostkey=hostkey, extra=(
-            'ProxyProtocolFrom 127.0.0.1\nAuditLog %s' % audit_path))
-        d.audit = audit_path
-        c.jg.append(r.watch(d.start()))
+    c.hostkey = env.key('shared_host')
+    c.jg = [start_jumpgate(c, 'jg1'), start_jumpgate(c, 'jg2')]
     c.ha = c.closing(HAProxy(env, c.jg))
-    key = hostkey.pub_line.split()[:2]
+    key = c.hostkey.pub_line.split()[:2]
     c.known_hosts = env.write('known_hosts', '[127.0.0.1]:%d %s\n'
                               % (c.ha.port, ' '.join(key)))
     other = env.key('other_host').pub_line.split()[:2]
@@ -220,6 +234,27 @@ def haproxy_out_ports(c):
             if pc[1] in ports}
 
 
+def audited(c, cport):
+    """(daemon, events of its session) for the client's source port, once
+    the channel's close is written (the audit has a writer thread)."""
+    def find():
+        hits = []
+        for d in c.jg:
+            evs = audit(d)
+            auth = [e for e in evs if e['event'] == 'auth.success' and
+                    e.get('client_addr') == CLIENT and
+                    e.get('client_port') == cport]
+            for a in auth:
+                sess = [e for e in evs if e.get('session') == a['session']]
+                if any(e['event'] == 'channel.close' for e in sess):
+                    hits.append((d, sess))
+        return hits
+    hits = J.wait_until(find, T(60), 'the audit of client port %d' % cport)
+    assert len(hits) == 1, 'client port %d audited %d times' % (cport,
+                                                                len(hits))
+    return hits[0]
+
+
 def t_sessions(c):
     seen = []
     for i in range(SESSIONS):
@@ -234,59 +269,106 @@ def t_sessions(c):
                 'session %d: %d bytes back, sha %s' % (i, n, hx)
         finally:
             p.stop()
-        seen.append((cport, via))
+        seen.append((cport, via, pat.n))
     used = set()
-    for cport, via in seen:
-        hits = []
-        for d in c.jg:
-            evs = [e for e in audit(d) if e.get('client_port') == cport and
-                   e.get('client_addr') == CLIENT]
-            if evs:
-                hits.append((d, evs))
-        assert len(hits) == 1, 'client port %d audited by %d instances' \
-            % (cport, len(hits))
-        d, evs = hits[0]
+    for cport, via, n in seen:
+        d, evs = audited(c, cport)
         used.add(d.name)
         kinds = [e['event'] for e in evs]
-        assert 'auth.success' in kinds and 'channel.open' in kinds, evs
+        assert kinds == ['auth.success', 'channel.open', 'channel.close'], \
+            evs
         for e in evs:
-            assert e.get('via_addr') == '127.0.0.1' and \
-                e.get('via_port') in via, (e, via)
+            assert (e['client_addr'], e['client_port']) == (CLIENT, cport) \
+                and e['via_addr'] == '127.0.0.1' and e['via_port'] in via, \
+                (e, via)
+        assert evs[1]['connected_port'] == c.echo.port, evs[1]
+        assert (evs[2]['bytes_up'], evs[2]['bytes_down']) == (n, n), evs[2]
         d.log.wait(r'^Accepted publickey for %s from %s port %d '
                    % (J.USER, re.escape(CLIENT), cport))
     assert used == {'jg1', 'jg2'}, 'only %s served' % used
 
 
+def session_on(c, d, name):
+    """An ssh -L session that HAProxy sent to d (roundrobin: a few
+    tries); returns (proc, local port of -L, client port)."""
+    for i in range(4):
+        p, lport, cport = open_forward(c, '%s%d' % (name, i))
+        rx = r'^Accepted publickey for %s from %s port %d ' % (
+            J.USER, re.escape(CLIENT), cport)
+        on = J.wait_until(lambda: [x for x in c.jg if x.log.has(rx)],
+                          T(60), 'the login of client port %d' % cport)
+        if on == [d]:
+            return p, lport, cport
+        p.stop()
+    raise AssertionError('no session landed on %s' % d.name)
+
+
+def logins(d):
+    return len([e for e in audit(d) if e['event'] == 'auth.success' and
+                e['client_addr'] == CLIENT])
+
+
+def new_connections(c, n, d, seed):
+    """n ssh -W connections through HAProxy, one after another, each
+    echoing its bytes; all of them must log in on d."""
+    n0 = logins(d)
+    for i in range(n):
+        pat = J.Pattern(seed + i, 64 * 1024)
+        r = J.run(ssh_cmd(c, ['-W', J.hostport('127.0.0.1', c.echo.port)]),
+                  input=pat.bytes())
+        assert r.rc == 0 and J.sha(r.out) == pat.sha256(), \
+            'connection %d of %d: %r' % (i + 1, n, r)
+    J.wait_until(lambda: logins(d) - n0 >= n, T(60),
+                 '%d logins from %s in %s\'s audit' % (n, CLIENT, d.name))
+
+
+def t_drain(c):
+    jg1, jg2 = c.jg
+    held, lport, cport = session_on(c, jg2, 'ssh-drained')
+    s = J.connect_local(lport)
+    s.settimeout(T(60))
+    pat = J.Pattern(30, 2 * HALF)
+    data = pat.bytes()
+    s.sendall(data[:HALF])
+    got = b''
+    while len(got) < HALF:
+        got += s.recv(HALF - len(got))
+    m = jg2.mark()
+    jg2.proc.send_signal(signal.SIGTERM)
+    jg2.log.wait(r'^Received signal 15; terminating\.$', m)
+    new_connections(c, FAILOVER // 2, jg1, 50)
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'DOWN'})
+    s.sendall(data[HALF:])
+    s.shutdown(socket.SHUT_WR)
+    while True:
+        b = s.recv(262144)
+        if not b:
+            break
+        got += b
+    s.close()
+    assert J.sha(got) == pat.sha256(), 'the drained session lost bytes'
+    assert jg2.proc.wait(T(60)) == 0, jg2.proc.returncode
+    closes = [e for e in audit(jg2) if e['event'] == 'channel.close' and
+              e['client_port'] == cport]
+    assert [(e['bytes_up'], e['bytes_down']) for e in closes] == \
+        [(pat.n, pat.n)], closes
+    held.wait(T(60))    # the session went with the daemon
+    gone(c, jg2)
+    # Back on the same port: HAProxy's check finds it again.
+    c.jg[1] = start_jumpgate(c, 'jg2b', port=jg2.port)
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'})
+
+
 def t_failover(c):
     jg1, jg2 = c.jg
-    held = None
-    for i in range(4):
-        p, lport, cport = open_forward(c, 'ssh-held%d' % i)
-        if jg2.log.has(r'^Accepted publickey for %s from %s port %d '
-                       % (J.USER, re.escape(CLIENT), cport)):
-            held = p
-            break
-        p.stop()
-    assert held is not None, 'no session landed on jg2'
-    n1 = len([e for e in audit(jg1) if e['event'] == 'auth.success'])
+    held, _, _ = session_on(c, jg2, 'ssh-held')
     os.kill(jg2.pid, signal.SIGKILL)
     jg2.proc.wait(T(30))
     rc = held.wait(T(60))
     assert rc == 255, 'the held session ended with %s' % rc
-    pats = [J.Pattern(40 + i, 64 * 1024) for i in range(FAILOVER)]
-    for i, pat in enumerate(pats):
-        r = J.run(ssh_cmd(c, ['-W', J.hostport('127.0.0.1', c.echo.port)]),
-                  input=pat.bytes())
-        assert r.rc == 0 and J.sha(r.out) == pat.sha256(), \
-            'connection %d after the kill: %r' % (i + 1, r)
-    ok = [e for e in audit(jg1) if e['event'] == 'auth.success']
-    assert len(ok) - n1 == FAILOVER, '%d logins on jg1 since the kill' % (
-        len(ok) - n1)
+    new_connections(c, FAILOVER, jg1, 40)
     c.ha.wait_status({'jg1': 'UP', 'jg2': 'DOWN'})
-    # Killed on purpose: only its log is left to check.
-    jg2.proc = None
-    bad = [ln for ln in jg2.log.since(0) if J.SANITIZER.search(ln)]
-    assert not bad, bad
+    gone(c, jg2)
 
 
 if __name__ == '__main__':
@@ -297,6 +379,8 @@ if __name__ == '__main__':
         ('%d ssh -L sessions from %s through HAProxy: bytes, both '
          'instances, the audit names the client and HAProxy'
          % (SESSIONS, CLIENT), t_sessions),
+        ('one instance drains on SIGTERM: its session finishes, new ones '
+         'go to the other; restarted, it is UP again', t_drain),
         ('one instance SIGKILLed: its session ends, %d new connections in '
          'a row get through the other' % FAILOVER, t_failover),
     ])
