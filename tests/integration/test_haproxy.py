@@ -60,7 +60,8 @@ HAPROXY_CFG = """\
 global
     log stderr format raw local0 info
     stats socket {sock} mode 600 level admin
-    # no chroot, user or daemon here: the test runs it in the foreground
+    # Debian's own global section (log /dev/log, chroot, user haproxy,
+    # daemon) fits too; the test runs HAProxy in the foreground.
 
 defaults
     mode tcp
@@ -77,17 +78,21 @@ defaults
     option redispatch
 
 frontend ssh
-    bind 127.0.0.1:{port}
+    bind {bind}
     default_backend jumpgate
 
 backend jumpgate
     balance roundrobin
     # PROXY v2 on every connection, health checks included (they send a
     # LOCAL header); a refused connection marks the server down at once.
-    default-server send-proxy-v2 check check-send-proxy inter 1s fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down
-    server jg1 127.0.0.1:{p1}
-    server jg2 127.0.0.1:{p2}
+    default-server send-proxy-v2 check check-send-proxy inter 1s fall 2
+    default-server rise 2 observe layer4 error-limit 1 on-error mark-down
+    server jg1 {jg1}
+    server jg2 {jg2}
 """
+# README shows it so, with these values.
+README_CFG = {'sock': '/run/haproxy/admin.sock', 'bind': ':22',
+              'jg1': '10.0.0.11:2222', 'jg2': '10.0.0.12:2222'}
 
 
 class HAProxy:
@@ -98,8 +103,9 @@ class HAProxy:
         self.port = J.free_port()
         self.sock = env.path('haproxy.sock')
         self.cfg = env.write('haproxy.cfg', HAPROXY_CFG.format(
-            sock=self.sock, port=self.port, p1=backends[0].port,
-            p2=backends[1].port))
+            sock=self.sock, bind='127.0.0.1:%d' % self.port,
+            jg1='127.0.0.1:%d' % backends[0].port,
+            jg2='127.0.0.1:%d' % backends[1].port))
         r = J.run([HAPROXY, '-c', '-q', '-f', self.cfg], timeout=T(60))
         assert r.rc == 0, r
         self.proc = J.Proc([HAPROXY, '-db', '-f', self.cfg], env=env,
@@ -202,6 +208,14 @@ def setup(env, r):
     c.wrong_hosts = env.write('wrong_hosts', '[127.0.0.1]:%d %s\n'
                               % (c.ha.port, ' '.join(other)))
     return c
+
+
+def t_readme(c):
+    with open(os.path.join(J.REPO, 'README.md')) as f:
+        text = f.read()
+    want = ''.join(('    ' + ln) if ln.strip() else ln for ln in
+                   HAPROXY_CFG.format(**README_CFG).splitlines(True))
+    assert want in text, 'README.md does not show this haproxy.cfg:\n' + want
 
 
 def t_checks_up(c):
@@ -373,6 +387,7 @@ def t_failover(c):
 
 if __name__ == '__main__':
     J.main('haproxy: two instances behind HAProxy with PROXY v2', setup, [
+        ('README.md shows the haproxy.cfg used here', t_readme),
         ('HAProxy\'s PROXY v2 health checks mark both instances UP',
          t_checks_up),
         ('a known_hosts line with another key is refused', t_host_key_checked),
