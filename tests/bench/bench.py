@@ -217,7 +217,7 @@ class Jumpgate(Server):
     name = "jumpgate"
     clean_exit = True
 
-    def __init__(self, work, binary):
+    def __init__(self, work, binary, extra=""):
         super().__init__(work)
         self.binary = binary
         self.conf = os.path.join(work, "jumpgate.conf")
@@ -231,6 +231,7 @@ User root
 StrictModes no
 LogLevel ERROR
 MaxStartups 1000:30:1000
+{extra}
 """)
 
     def argv(self):
@@ -457,7 +458,8 @@ class Bench:
         self.direct = self.jgbench(None, "latency direct", "latency",
                                    "--direct", "--count", self.p["lat_count"],
                                    "--port", 1)
-        make = {"jumpgate": lambda: Jumpgate(self.work, self.a.jumpgate),
+        make = {"jumpgate": lambda: Jumpgate(self.work, self.a.jumpgate,
+                                                  self.a.jumpgate_extra),
                 "sshd": lambda: Sshd(self.work),
                 "dropbear": lambda: Dropbear(self.work)}
         servers = []
@@ -699,6 +701,9 @@ def main():
     ap.add_argument("--readme", action="store_true",
                     help="put the table into README.md (full runs)")
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--jumpgate-extra", default="",
+                    help="lines added to jumpgate's config, e.g. "
+                    "'AuditLog /tmp/audit.json' to measure what it costs")
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
     a = ap.parse_args()
     a.servers = [s for s in a.servers.split(",") if s]

@@ -63,6 +63,10 @@
 	"unusedconnectiontimeout none\n" \
 	"connecttimeout 10\n" \
 	"shutdowngracetime 30\n" \
+	"auditlog none\n" \
+	"adminlisten none\n" \
+	"adminsocket none\n" \
+	"proxyprotocolfrom none\n" \
 	"ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com," \
 	"aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr\n" \
 	"macs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com," \
@@ -452,6 +456,69 @@ test_too_many(void **state)
 	check_error("AuthorizedKeysFile /1 /2 /3 /4 /5 /6 /7 /8 /9\n",
 	    "test.conf:1: AuthorizedKeysFile: too many files (max 8)");
 	check_ok("AuthorizedKeysFile /1 /2 /3 /4 /5 /6 /7 /8\n");
+}
+
+/* AuditLog, AdminListen, AdminSocket, ProxyProtocolFrom (frontend.c). */
+static void
+test_frontend(void **state)
+{
+	struct config cf;
+	char err[CONFIG_ERR_MAX];
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "AuditLog /var/log/a.json\n"
+	    "AuditLog stdout\n"
+	    "AdminListen 9122\n"
+	    "AdminListen [::1]:1\n"
+	    "AdminSocket /run/jumpgate/admin.sock\n"
+	    "ProxyProtocolFrom 10.0.0.0/8,!10.9.0.0/16,2001:db8::/32\n", err),
+	    0);
+	config_finalize(&cf);
+	/* The first value obtained wins; a bare port is loopback. */
+	assert_string_equal(cf.c_audit_log, "/var/log/a.json");
+	assert_string_equal(cf.c_admin_listen.cl_host, "127.0.0.1");
+	assert_int_equal(cf.c_admin_listen.cl_port, 9122);
+	assert_string_equal(cf.c_admin_socket, "/run/jumpgate/admin.sock");
+	assert_int_equal(config_proxy_trusted(&cf, "10.1.2.3"), 1);
+	assert_int_equal(config_proxy_trusted(&cf, "10.9.2.3"), 0);
+	assert_int_equal(config_proxy_trusted(&cf, "2001:db8::7"), 1);
+	assert_int_equal(config_proxy_trusted(&cf, "192.0.2.1"), 0);
+	config_free(&cf);
+
+	config_init(&cf);
+	assert_int_equal(load(&cf, "AdminListen [::1]:9\nAuditLog STDOUT\n",
+	    err), 0);
+	config_finalize(&cf);
+	assert_string_equal(cf.c_admin_listen.cl_host, "::1");
+	assert_int_equal(cf.c_admin_listen.cl_port, 9);
+	assert_string_equal(cf.c_audit_log, "stdout");
+	assert_int_equal(config_proxy_trusted(&cf, "127.0.0.1"), 0);
+	config_free(&cf);
+
+	check_error("AdminListen 127.0.0.1\n", "test.conf:1: AdminListen: "
+	    "bad address \"127.0.0.1\" (want [address:]port, [v6]:port or "
+	    "none)");
+	check_error("AdminListen 70000\n", "test.conf:1: AdminListen: "
+	    "bad address \"70000\" (want [address:]port, [v6]:port or "
+	    "none)");
+	check_error("AdminSocket admin.sock\n", "test.conf:1: AdminSocket: "
+	    "\"admin.sock\" is not an absolute path");
+	check_error("ProxyProtocolFrom 10.*\n", "test.conf:1: "
+	    "ProxyProtocolFrom: invalid address list \"10.*\" (numeric "
+	    "addresses and address/length only)");
+	check_error("ProxyProtocolFrom 10.0.0.0/40\n", "test.conf:1: "
+	    "ProxyProtocolFrom: invalid address list \"10.0.0.0/40\" "
+	    "(numeric addresses and address/length only)");
+	check_error("ProxyProtocolFrom lb.example.com\n", "test.conf:1: "
+	    "ProxyProtocolFrom: invalid address list \"lb.example.com\" "
+	    "(numeric addresses and address/length only)");
+	check_error("AuditLog a b\n",
+	    "test.conf:1: AuditLog: extra arguments at end of line");
+	check_error("Match User x\n  ProxyProtocolFrom 10.0.0.1\n",
+	    "test.conf:2: Directive 'ProxyProtocolFrom' is not allowed within "
+	    "a Match block");
+	check_ok("AdminListen none\nAdminSocket none\nProxyProtocolFrom none\n"
+	    "AuditLog none\n");
 }
 
 static void
@@ -911,6 +978,10 @@ test_dump_configured(void **state)
 	    "unusedconnectiontimeout none\n"
 	    "connecttimeout 10\n"
 	    "shutdowngracetime 30\n"
+	    "auditlog none\n"
+	    "adminlisten none\n"
+	    "adminsocket none\n"
+	    "proxyprotocolfrom none\n"
 	    "ciphers aes128-gcm@openssh.com\n"
 	    "macs hmac-sha2-256,hmac-sha2-512\n"
 	    "kexalgorithms ecdh-sha2-nistp256,curve25519-sha256,"
@@ -1541,6 +1612,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_missing_and_extra),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_frontend),
 		cmocka_unit_test(test_restrictions_refused),
 		cmocka_unit_test(test_restrictions_by_value),
 		cmocka_unit_test(test_ignored_keywords),
