@@ -331,6 +331,18 @@ config_verrf(char *err, size_t errlen, const char *file, int line,
 	return -1;
 }
 
+int
+config_errf(char *err, size_t errlen, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	config_verrf(err, errlen, file, line, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 /* Writes "NAME:LINE: message" into the caller's buffer; returns -1. */
 static int
 config_fail(struct config_ctx *cx, const char *fmt, ...)

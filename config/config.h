@@ -325,6 +325,8 @@ void	config_dest_free(struct dest_rule *dr);
 /* "FILE:LINE: message" into err; returns -1, for the callers' return. */
 int	config_verrf(char *err, size_t errlen, const char *file, int line,
 	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+int	config_errf(char *err, size_t errlen, const char *file, int line,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* sshd's yes/no flag, case-insensitive: 1, 0, or -1 when neither. */
 int	config_yesno(const char *s);
 void	config_policy_init(struct policy_settings *ps);

@@ -10,7 +10,6 @@
  */
 #include <sys/socket.h>
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,6 @@
 #include "config.h"
 #include "pattern.h"
 #include "str.h"
-
-static int
-frontend_fail(char *err, size_t errlen, const char *file, int line,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_verrf(err, errlen, file, line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /*
  * "[addr:]port" or "[v6]:port"; a bare port listens on 127.0.0.1, so
@@ -93,10 +80,10 @@ config_frontend_parse(struct config *cf, const char *kw, char **av, int ac,
 	struct config_listen cl;
 
 	if (ac == 0 || av[0][0] == '\0')
-		return frontend_fail(err, errlen, file, line,
+		return config_errf(err, errlen, file, line,
 		    "%s: missing argument", kw);
 	if (ac > 1)
-		return frontend_fail(err, errlen, file, line,
+		return config_errf(err, errlen, file, line,
 		    "%s: extra arguments at end of line", kw);
 	if (strcasecmp(kw, "AuditLog") == 0) {
 		if (cf->c_audit_log != NULL)
@@ -111,7 +98,7 @@ config_frontend_parse(struct config *cf, const char *kw, char **av, int ac,
 		memset(&cl, 0, sizeof(cl));
 		if (strcasecmp(av[0], "none") != 0 &&
 		    frontend_admin_listen(&cl, av[0]) == -1)
-			return frontend_fail(err, errlen, file, line,
+			return config_errf(err, errlen, file, line,
 			    "%s: bad address \"%s\" (want [address:]port, "
 			    "[v6]:port or none)", kw, av[0]);
 		if (!cf->c_admin_set) {
@@ -120,11 +107,11 @@ config_frontend_parse(struct config *cf, const char *kw, char **av, int ac,
 		}
 	} else if (strcasecmp(kw, "AdminSocket") == 0) {
 		if (strcasecmp(av[0], "none") != 0 && av[0][0] != '/')
-			return frontend_fail(err, errlen, file, line,
+			return config_errf(err, errlen, file, line,
 			    "%s: \"%s\" is not an absolute path", kw, av[0]);
 		if (strcasecmp(av[0], "none") != 0 &&
 		    strlen(av[0]) >= CONFIG_SUN_PATH_MAX)
-			return frontend_fail(err, errlen, file, line,
+			return config_errf(err, errlen, file, line,
 			    "%s: path longer than %d bytes", kw,
 			    CONFIG_SUN_PATH_MAX - 1);
 		if (cf->c_admin_socket == NULL)
@@ -134,7 +121,7 @@ config_frontend_parse(struct config *cf, const char *kw, char **av, int ac,
 		if (strcasecmp(av[0], "none") != 0 &&
 		    (!frontend_proxy_list_ok(av[0]) ||
 		    pattern_addr_list(NULL, av[0], 1) == -2))
-			return frontend_fail(err, errlen, file, line,
+			return config_errf(err, errlen, file, line,
 			    "%s: invalid address list \"%s\" (numeric "
 			    "addresses and address/length only)", kw, av[0]);
 		if (cf->c_proxy_from == NULL)

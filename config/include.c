@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <glob.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +32,6 @@
 
 /* sshd's SERVCONF_MAX_DEPTH. */
 #define INCLUDE_MAX_DEPTH	16
-
-static int	include_fail(char *, size_t, const char *, int, const char *,
-		    ...) __attribute__((format(printf, 5, 6)));
-
-static int
-include_fail(char *err, size_t errlen, const char *file, int line,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	config_verrf(err, errlen, file, line, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int
 include_one(struct config *cf, const char *arg, const char *file, int line,
@@ -71,7 +55,7 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
 		path = xstrdup(arg);
 	memset(&gl, 0, sizeof(gl));
 	if ((r = glob(path, 0, NULL, &gl)) != 0 && r != GLOB_NOMATCH) {
-		include_fail(err, errlen, file, line, "include \"%s\" glob "
+		config_errf(err, errlen, file, line, "include \"%s\" glob "
 		    "failed", path);
 		goto out;
 	}
@@ -80,7 +64,7 @@ include_one(struct config *cf, const char *arg, const char *file, int line,
 	for (i = 0; r == 0 && i < gl.gl_pathc; i++) {
 		/* sshd would read a FIFO or a device: always a mistake. */
 		if (stat(gl.gl_pathv[i], &st) == 0 && !S_ISREG(st.st_mode)) {
-			include_fail(err, errlen, file, line, "include \"%s\": "
+			config_errf(err, errlen, file, line, "include \"%s\": "
 			    "not a regular file", gl.gl_pathv[i]);
 			goto out;
 		}
@@ -108,14 +92,14 @@ config_include(struct config *cf, char **av, int ac, const char *file,
 	int i;
 
 	if (ac == 0)
-		return include_fail(err, errlen, file, line, "Include missing "
+		return config_errf(err, errlen, file, line, "Include missing "
 		    "filename argument");
 	if (pos->cp_depth >= INCLUDE_MAX_DEPTH)
-		return include_fail(err, errlen, file, line, "Too many "
+		return config_errf(err, errlen, file, line, "Too many "
 		    "recursive configuration includes");
 	for (i = 0; i < ac; i++) {
 		if (av[i][0] == '\0')
-			return include_fail(err, errlen, file, line, "keyword "
+			return config_errf(err, errlen, file, line, "keyword "
 			    "Include empty argument");
 		if (include_one(cf, av[i], file, line, pos, err, errlen) == -1)
 			return -1;

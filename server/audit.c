@@ -113,6 +113,9 @@ audit_open(const char *spec)
 	    (fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOCTTY, 0640)) == -1)
 		return -1;
+	/* No thread until there is something to write. */
+	if (fd == -1 && !audit_started)
+		return 0;
 	if (!audit_started) {
 		if ((audit_queue = evbuffer_new()) == NULL)
 			log_fatal("%s: evbuffer_new failed", __func__);

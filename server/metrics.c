@@ -130,6 +130,21 @@ metrics_one(struct evbuffer *b, const char *name, const char *type,
 	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A counter array, one sample per reason label. */
+static void
+metrics_by_reason(struct evbuffer *b, struct worker *ws, int n,
+    const char *name, const char *help, size_t off,
+    const char *const *names, int nnames)
+{
+	int k;
+
+	metrics_head(b, name, "counter", help);
+	for (k = 0; k < nnames; k++)
+		evbuffer_add_printf(b, "%s{reason=\"%s\"} %llu\n", name,
+		    names[k], (unsigned long long)metrics_sum(ws, n,
+		    off + (size_t)k * sizeof(uint64_t)));
+}
+
 static void
 metrics_hist(struct evbuffer *b, struct worker *ws, int n, size_t off,
     const char *name, const char *help)
@@ -165,7 +180,6 @@ void
 metrics_render(struct evbuffer *b, struct worker *ws, int n, int ready)
 {
 	uint64_t opened, closed;
-	int k;
 
 	metrics_head(b, "jumpgate_build_info", "gauge",
 	    "Always 1; the version is a label.");
@@ -188,15 +202,10 @@ metrics_render(struct evbuffer *b, struct worker *ws, int n, int ready)
 	    METRICS_SUM(ws, n, m_proxy_refused));
 	metrics_one(b, "jumpgate_auth_success_total", "counter",
 	    "Successful authentications.", METRICS_SUM(ws, n, m_auth_ok));
-	metrics_head(b, "jumpgate_auth_failures_total", "counter",
-	    "Failed authentication attempts, by reason.");
-	for (k = 0; k < MAF_NREASONS; k++)
-		evbuffer_add_printf(b, "jumpgate_auth_failures_total{reason="
-		    "\"%s\"} %llu\n", metrics_auth_names[k],
-		    (unsigned long long)metrics_sum(ws, n,
-		    offsetof(struct metrics, m_auth_fail) +
-		    (size_t)k * sizeof(uint64_t)));
-
+	metrics_by_reason(b, ws, n, "jumpgate_auth_failures_total",
+	    "Failed authentication attempts, by reason.",
+	    offsetof(struct metrics, m_auth_fail), metrics_auth_names,
+	    MAF_NREASONS);
 	opened = METRICS_SUM(ws, n, m_chans_opened);
 	closed = METRICS_SUM(ws, n, m_chans_closed);
 	metrics_one(b, "jumpgate_channels", "gauge",
@@ -205,14 +214,10 @@ metrics_render(struct evbuffer *b, struct worker *ws, int n, int ready)
 	metrics_one(b, "jumpgate_channels_total", "counter",
 	    "Forwarding channels opened (target connected, open confirmed).",
 	    opened);
-	metrics_head(b, "jumpgate_channel_opens_denied_total", "counter",
-	    "Channel opens refused, by reason.");
-	for (k = 0; k < MDN_NREASONS; k++)
-		evbuffer_add_printf(b, "jumpgate_channel_opens_denied_total{"
-		    "reason=\"%s\"} %llu\n", metrics_deny_names[k],
-		    (unsigned long long)metrics_sum(ws, n,
-		    offsetof(struct metrics, m_denied) +
-		    (size_t)k * sizeof(uint64_t)));
+	metrics_by_reason(b, ws, n, "jumpgate_channel_opens_denied_total",
+	    "Channel opens refused, by reason.",
+	    offsetof(struct metrics, m_denied), metrics_deny_names,
+	    MDN_NREASONS);
 	metrics_head(b, "jumpgate_bytes_total", "counter",
 	    "Bytes relayed: up is client to target, down target to client.");
 	evbuffer_add_printf(b, "jumpgate_bytes_total{direction=\"up\"} %llu\n"

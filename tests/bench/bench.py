@@ -217,10 +217,11 @@ class Jumpgate(Server):
     name = "jumpgate"
     clean_exit = True
 
-    def __init__(self, work, binary, extra=""):
+    def __init__(self, work, binary, extra="", name="jumpgate"):
+        self.name = name
         super().__init__(work)
         self.binary = binary
-        self.conf = os.path.join(work, "jumpgate.conf")
+        self.conf = os.path.join(work, f"{name}.conf")
         with open(self.conf, "w") as f:
             f.write(f"""Port {self.port}
 ListenAddress 127.0.0.1
@@ -344,7 +345,7 @@ class Bench:
         self.p = SMOKE if args.smoke else FULL
         self.work = tempfile.mkdtemp(prefix="jgbench.")
         self.key = os.path.join(self.work, "client_ed25519")
-        self.results = {s: {} for s in SERVERS}
+        self.results = {s: {} for s in SERVERS + ["baseline"]}
         self.samples = {}
         self.direct = {}
         self.errors = []
@@ -460,6 +461,8 @@ class Bench:
                                    "--port", 1)
         make = {"jumpgate": lambda: Jumpgate(self.work, self.a.jumpgate,
                                                   self.a.jumpgate_extra),
+                "baseline": lambda: Jumpgate(self.work, self.a.baseline,
+                                             name="baseline"),
                 "sshd": lambda: Sshd(self.work),
                 "dropbear": lambda: Dropbear(self.work)}
         servers = []
@@ -598,6 +601,26 @@ class Bench:
             "curve25519-sha256 and ed25519 keys everywhere.")
         return "\n".join(lines)
 
+    def baseline_table(self):
+        """jumpgate against another jumpgate binary measured in the same
+        rounds (--baseline): what a change costs."""
+        r = self.results
+        lines = [f"jumpgate ({self.a.jumpgate}"
+                 f"{', ' + self.a.jumpgate_extra.strip() if self.a.jumpgate_extra else ''})"
+                 f" against the baseline ({self.a.baseline}):", "",
+                 "| metric | unit | jumpgate | baseline | jumpgate/baseline "
+                 "| jumpgate/sshd | baseline/sshd |",
+                 "|---|---|---:|---:|---:|---:|---:|"]
+        for key, label, unit, better, target in ROWS:
+            a, b = r["jumpgate"].get(key), r["baseline"].get(key)
+            sv = r["sshd"].get(key)
+            cells = [self.ratio(a, b), self.ratio(a, sv), self.ratio(b, sv)]
+            lines.append(f"| {label} | {unit} | {self.fmt(a)} | "
+                         f"{self.fmt(b)} | " + " | ".join(
+                             "—" if x is None else f"{x:.2f}×"
+                             for x in cells) + " |")
+        return "\n".join(lines)
+
     def chart(self, out):
         """Advantage over sshd (higher is better), log scale."""
         dat = os.path.join(out, "chart.dat")
@@ -656,6 +679,8 @@ plot {plot}
         os.makedirs(out, exist_ok=True)
         m = self.machine()
         tab = self.table(m)
+        if self.a.baseline:
+            tab += "\n\n" + self.baseline_table()
         with open(os.path.join(out, "results.md"), "w") as f:
             f.write(tab + "\n")
         png = None
@@ -701,12 +726,17 @@ def main():
     ap.add_argument("--readme", action="store_true",
                     help="put the table into README.md (full runs)")
     ap.add_argument("--servers", default=",".join(SERVERS))
+    ap.add_argument("--baseline", default="",
+                    help="another jumpgate binary, measured in the same "
+                    "rounds; results.md then compares the two")
     ap.add_argument("--jumpgate-extra", default="",
                     help="lines added to jumpgate's config, e.g. "
                     "'AuditLog /tmp/audit.json' to measure what it costs")
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
     a = ap.parse_args()
     a.servers = [s for s in a.servers.split(",") if s]
+    if a.baseline:
+        a.servers.append("baseline")
     if os.geteuid() != 0:
         print("bench: needs root (sshd and Dropbear log the benchmark user "
               "in as root); skipped", file=sys.stderr)
