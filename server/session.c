@@ -35,6 +35,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "proxyconn.h"
 #include "session.h"
 #include "str.h"
 #include "worker.h"
@@ -81,7 +82,6 @@ void
 session_accept(struct worker *w, int fd)
 {
 	struct session *s;
-	int one = 1;
 
 	s = xcalloc(1, sizeof(*s));
 	s->s_worker = w;
@@ -95,6 +95,19 @@ session_accept(struct worker *w, int fd)
 	addr_local(fd, s->s_local, sizeof(s->s_local), &s->s_local_port);
 	TAILQ_INSERT_TAIL(&w->w_sessions, s, s_entry);
 	w->w_nsessions++;
+
+	/* Who the client is, and so everything below, waits for the header. */
+	if (config_proxy_trusted(w->w_config, s->s_peer))
+		proxyconn_start(s, fd);
+	else
+		session_start(s, fd);
+}
+
+void
+session_start(struct session *s, int fd)
+{
+	struct worker *w = s->s_worker;
+	int one = 1;
 
 	if (admit_startup(fd, s->s_peer, s->s_peer_port, s->s_local,
 	    s->s_local_port) == -1) {
@@ -155,6 +168,14 @@ session_accept(struct worker *w, int fd)
 	event_active(s->s_rev, EV_READ, 0);
 	return;
 fail:
+	s->s_state = SESSION_DEAD;
+	session_free(s);
+}
+
+void
+session_discard(struct session *s)
+{
+	s->s_dropped = 1;
 	s->s_state = SESSION_DEAD;
 	session_free(s);
 }
@@ -500,12 +521,28 @@ session_post(struct session *s)
 	session_io_done(s, mark);
 }
 
+/*
+ * Called before each libssh call that may read while nothing was read
+ * yet: a PROXY header would reach libssh as a bad banner, so name it.
+ */
+static int
+session_refuse_header(struct session *s)
+{
+	if (s->s_sockcount.in_bytes != 0 || s->s_state == SESSION_DEAD ||
+	    !proxyconn_untrusted(s))
+		return 0;
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+	return 1;
+}
+
 static void
 session_on_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct session *s = arg;
 
-	session_pump(s);
+	if (!session_refuse_header(s))
+		session_pump(s);
 	session_post(s);
 }
 
@@ -516,7 +553,7 @@ session_on_write(evutil_socket_t fd, short what, void *arg)
 
 	/* One poll round: sends what it can, may also read and dispatch. */
 	s->s_in_pump = 1;
-	if (!session_is_dead(s))
+	if (!session_refuse_header(s) && !session_is_dead(s))
 		ssh_blocking_flush(s->s_ssh, 0);
 	s->s_in_pump = 0;
 	session_post(s);
@@ -654,6 +691,7 @@ session_free(struct session *s)
 		event_free(s->s_post);
 	if (s->s_grace != NULL)
 		event_free(s->s_grace);
+	proxyconn_free(s);
 	alive_free(s);
 	if (s->s_ssh != NULL) {
 		if (ssh_is_connected(s->s_ssh))

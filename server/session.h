@@ -21,6 +21,7 @@
 struct worker;
 struct channel;
 struct event;
+struct proxy_wait;
 
 enum session_state {
 	SESSION_KEX = 0,
@@ -61,6 +62,7 @@ struct session {
 	/* PROXY protocol: the proxy that spoke for s_peer; "" if direct. */
 	char			 s_via[ADDR_STRLEN];
 	int			 s_via_port;
+	struct proxy_wait	*s_proxy;	/* until its header is read */
 	time_t			 s_started;	/* accepted, wall clock */
 	struct timespec		 s_started_mono;
 	char			*s_user;	/* once authenticated */
@@ -81,6 +83,15 @@ struct session {
 
 /* Takes ownership of fd (an accepted, non-blocking socket). */
 void	session_accept(struct worker *w, int fd);
+
+/*
+ * SSH on fd (owned), once s_peer and s_local are final: proxyconn.c calls
+ * it after a PROXY header.  May free s.
+ */
+void	session_start(struct session *s, int fd);
+
+/* Frees a session refused before SSH started (the caller logged why). */
+void	session_discard(struct session *s);
 
 /* Asks for post-pump work (flags, blocked channels, reaping) soon. */
 void	session_schedule(struct session *s);
