@@ -16,23 +16,39 @@ a PROXY v2 LOCAL header.  Clients bind 127.0.0.2 (ssh -b), so the address
 they come from differs from HAProxy's own (127.0.0.1) and one known_hosts
 line for HAProxy's port checks both instances (StrictHostKeyChecking yes).
 
+Why these HAProxy settings: health checks ("check", with the PROXY v2
+LOCAL header that check-send-proxy makes explicit) alone notice a dead
+instance only after "fall" failed checks, and connections sent there
+meanwhile would fail; "observe layer4" with "on-error mark-down" takes
+it out at the first refused connection, and "retries" with "option
+redispatch" moves that very connection to the other server, so no
+client sees the failure.  The checks bring a restarted instance back.
+
 Checks:
+  * README.md shows HAPROXY_CFG (with README_CFG's addresses).
   * HAProxy's health checks mark both instances UP (stats socket).
   * The known_hosts line is really checked: with another key in it, ssh
     fails "Host key verification failed".
   * Four ssh -L sessions from 127.0.0.2 forward 256 KiB each way through
     an echo target (sha256); both instances served some (roundrobin);
-    each session's auth.success and channel.open audit events are in one
-    instance's audit log only, with client_addr 127.0.0.2 and the
-    client_port ssh used (read with ss while it runs), and via_addr
-    127.0.0.1 with one of HAProxy's own outbound ports; the instance's
-    own log says "Accepted publickey for alice from 127.0.0.2 port P".
-  * Failover: an ssh -L session held on the second instance, that
-    instance killed with SIGKILL: the held session ends (its state was in
-    the killed process), then ten ssh -W connections one after another,
-    the first right after the kill, all forward their bytes and are
-    audited by the first instance; HAProxy then reports the killed one
-    DOWN.
+    each session is in one instance's audit log only, auth.success,
+    channel.open and channel.close (bytes each way exact), every event
+    with client_addr 127.0.0.2 and the client_port ssh used (read with
+    ss while it runs), and via_addr 127.0.0.1 with one of HAProxy's own
+    outbound ports; the instance's own log says "Accepted publickey for
+    alice from 127.0.0.2 port P".
+  * Drain: an ssh -L session on the second instance sends half of 256
+    KiB, SIGTERM: new ssh -W connections all get through (to the first
+    instance's audit), HAProxy marks the second DOWN, the held channel
+    then finishes with every byte (sha256, and bytes_up/bytes_down in
+    the drained instance's audit) and the daemon exits 0.  Started again
+    on the same port, HAProxy marks it UP.
+  * Failover: an ssh -L session held on the restarted instance, which is
+    then killed with SIGKILL: the held session ends (ssh exits 255: its
+    state was in the killed process), then ten ssh -W connections one
+    after another, the first right after the kill, all forward their
+    bytes and are audited by the first instance; HAProxy reports the
+    killed one DOWN.
 """
 
 import csv
