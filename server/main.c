@@ -29,9 +29,11 @@
 #include <libssh/libssh.h>
 
 #include "addr.h"
+#include "admin.h"
 #include "admit.h"
 #include "audit.h"
 #include "config.h"
+#include "ctl.h"
 #include "explain.h"
 #include "hostkey.h"
 #include "listen.h"
@@ -90,7 +92,8 @@ static struct event	*main_drained_ev;	/* a worker has drained */
 static struct event	*main_grace_ev;		/* ShutdownGraceTime over */
 static int		 main_draining;
 static struct timespec	 main_drain_start;
-static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS];
+/* The SSH listeners and the admin listener: never a target. */
+static struct policy_endpoint main_self[LISTEN_MAX_ENDPOINTS + 1];
 static int		 main_nself;
 
 static void __attribute__((noreturn))
@@ -100,7 +103,8 @@ main_usage(int status)
 	    "[-E log_file] [-f config_file]\n"
 	    "                [-o option] [-p port]\n"
 	    "       jumpgate [-f config_file] --explain "
-	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n");
+	    "user=U,addr=A,key=FILE[,laddr=L,lport=P] host port\n"
+	    "       jumpgate ctl [-f config_file] [-S socket] command ...\n");
 	exit(status);
 }
 
@@ -248,7 +252,7 @@ main_str_differs(const char *a, const char *b)
 static void
 main_note_restart_only(const struct config *old, const struct config *cf)
 {
-	const char *what[9];
+	const char *what[11];
 	int i, n = 0;
 
 	if (old->c_nports != cf->c_nports || memcmp(old->c_ports, cf->c_ports,
@@ -271,6 +275,11 @@ main_note_restart_only(const struct config *old, const struct config *cf)
 		what[n++] = "LogLevel or SyslogFacility";
 	if (main_str_differs(old->c_resolv_conf, cf->c_resolv_conf))
 		what[n++] = "ResolvConf";
+	if (memcmp(&old->c_admin_listen, &cf->c_admin_listen,
+	    sizeof(old->c_admin_listen)) != 0)
+		what[n++] = "AdminListen";
+	if (main_str_differs(old->c_admin_socket, cf->c_admin_socket))
+		what[n++] = "AdminSocket";
 	for (i = 0; i < n; i++)
 		log_info("%s: %s changed: takes effect at restart", __func__,
 		    what[i]);
@@ -374,6 +383,7 @@ main_drain(void)
 	int i;
 
 	main_draining = 1;
+	admin_set_ready(0);
 	clock_gettime(CLOCK_MONOTONIC, &main_drain_start);
 	notify_send("STOPPING=1");
 	if (main_cf->c_shutdown_grace == 0) {
@@ -538,6 +548,8 @@ main(int argc, char **argv)
 	enum log_sink sink;
 
 	log_init("jumpgate", LOG_LVL_INFO, LOG_SINK_STDERR, NULL, 0);
+	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
+		return ctl_main(argc - 1, argv + 1);
 	main_parse_args(argc, argv, mo);
 	/* -d applies while the file is read, so its debug notes show. */
 	if (mo->mo_debug > 0)
@@ -616,6 +628,9 @@ main(int argc, char **argv)
 	    sizeof(first_host), &first_port) == 0)
 		log_fatal("Cannot bind any address.");
 	main_nself = listen_endpoints(cf, main_self, LISTEN_MAX_ENDPOINTS);
+	if (admin_bind(cf) == -1)
+		log_fatal("cannot set up the admin listener -- exiting.");
+	main_nself += admin_endpoint(&main_self[main_nself]);
 	for (i = 0; i < nworkers; i++) {
 		main_workers[i].w_self = main_self;
 		main_workers[i].w_nself = main_nself;
@@ -648,9 +663,11 @@ main(int argc, char **argv)
 		    NULL);
 		evsignal_add(sigev[i], NULL);
 	}
+	admin_start(main_workers, nworkers);
 	for (i = 0; i < nworkers; i++)
 		if (worker_start(&main_workers[i]) == -1)
 			log_fatal("cannot start worker %d", i);
+	admin_set_ready(1);
 	log_debug("%s: %d workers, %d host keys", __func__, nworkers,
 	    nhostkeys);
 	log_set_fatal_status(LOG_EXIT_RUNTIME);
@@ -658,9 +675,12 @@ main(int argc, char **argv)
 
 	event_base_dispatch(main_base);
 
+	/* No admin job may be posted to a worker that is being freed. */
+	admin_stop();
 	for (i = 0; i < nworkers; i++)
 		worker_stop(&main_workers[i]);
 	main_join_workers();
+	admin_free();
 	for (i = 0; i < nworkers; i++) {
 		nsess += main_workers[i].w_left_sessions;
 		nchans += main_workers[i].w_left_channels;

@@ -111,7 +111,6 @@ relay_idle_start(struct channel *ch)
 	evtimer_add(ch->ch_idle, &tv);
 }
 
-/* Like sshd's channel_force_close: EOF and CLOSE, buffers dropped. */
 static void
 relay_on_idle(evutil_socket_t fd, short what, void *arg)
 {
@@ -128,7 +127,14 @@ relay_on_idle(evutil_socket_t fd, short what, void *arg)
 	}
 	log_verbose("channel %d: closing after %d seconds of inactivity",
 	    ch->ch_id, ch->ch_idle_secs);
-	channel_close_reason(ch, "idle_timeout");
+	relay_force_close(ch, "idle_timeout");
+}
+
+/* Like sshd's channel_force_close: EOF and CLOSE, buffers dropped. */
+void
+relay_force_close(struct channel *ch, const char *reason)
+{
+	channel_close_reason(ch, reason);
 	if (ch->ch_in == HALF_OPEN) {
 		event_del(ch->ch_rev);
 		ch->ch_in = HALF_DRAIN;

@@ -23,4 +23,11 @@ void	relay_output(struct channel *ch);
  */
 int	relay_post(struct channel *ch);
 
+/*
+ * Closes an open channel now (ChannelTimeout, an admin request): EOF and
+ * CLOSE to the client, the target's socket shut, queued bytes dropped.
+ * reason (static) becomes ch_close_reason unless one is set.
+ */
+void	relay_force_close(struct channel *ch, const char *reason);
+
 #endif

@@ -577,6 +577,22 @@ session_on_grace(evutil_socket_t fd, short what, void *arg)
 	session_free(s);
 }
 
+void
+session_close_admin(struct session *s, unsigned long uid)
+{
+	struct channel *ch;
+	char rid[256];
+
+	session_remote_id(s, rid, sizeof(rid));
+	log_info("Disconnecting %s: closed by admin request (uid %lu)", rid,
+	    uid);
+	TAILQ_FOREACH(ch, &s->s_channels, ch_entry)
+		channel_close_reason(ch, "admin");
+	s->s_dropped = 1;
+	s->s_state = SESSION_DEAD;
+	session_schedule(s);
+}
+
 int
 session_channel_attach(struct session *s, struct channel *ch, char *why,
     size_t whylen)

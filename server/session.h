@@ -122,6 +122,12 @@ void	session_channel_detach(struct session *s, struct channel *ch);
 /* sshd's connection id for log lines: "user alice 127.0.0.1 port 5". */
 void	session_remote_id(struct session *s, char *buf, size_t len);
 
+/*
+ * An admin request (uid: who asked) ends the session from its worker's
+ * thread, outside any pump: logged, and freed from the post-pump step.
+ */
+void	session_close_admin(struct session *s, unsigned long uid);
+
 /* Frees every session of the worker (shutdown). */
 void	session_free_all(struct worker *w);
 

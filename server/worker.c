@@ -7,7 +7,8 @@
  * starts, so a bad address fails at start-up) and a session never leaves
  * the worker that accepted it, as libssh requires.  The main thread
  * reaches a running worker only through two events (reload, drain) and
- * the mutex-protected hand-off slot for a reload.
+ * the mutex-protected hand-off slot for a reload; the admin thread only
+ * through the job queue (worker_job_post).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -23,6 +25,7 @@
 #include "config.h"
 #include "log.h"
 #include "resolve.h"
+#include "str.h"
 #include "session.h"
 #include "sshlog.h"
 #include "worker.h"
@@ -263,6 +266,103 @@ worker_drain(struct worker *w)
 	event_active(w->w_drain_ev, 0, 0);
 }
 
+struct worker_job *
+worker_job_new(int n, worker_job_fn fn, void *arg, struct event_base *base,
+    void (*done)(evutil_socket_t, short, void *), void *donearg)
+{
+	struct worker_job *j;
+	int i;
+
+	j = xcalloc(1, sizeof(*j));
+	j->wj_fn = fn;
+	j->wj_arg = arg;
+	j->wj_nparts = n;
+	j->wj_parts = xcalloc((size_t)n, sizeof(*j->wj_parts));
+	if ((j->wj_done = event_new(base, -1, 0, done, donearg)) == NULL)
+		log_fatal("%s: event_new failed", __func__);
+	for (i = 0; i < n; i++) {
+		j->wj_parts[i].wp_job = j;
+		if ((j->wj_parts[i].wp_out = evbuffer_new()) == NULL)
+			log_fatal("%s: evbuffer_new failed", __func__);
+	}
+	return j;
+}
+
+void
+worker_job_free(struct worker_job *j)
+{
+	int i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < j->wj_nparts; i++)
+		evbuffer_free(j->wj_parts[i].wp_out);
+	event_free(j->wj_done);
+	free(j->wj_parts);
+	free(j);
+}
+
+/* The part is the worker's no more; nor, after this, the job. */
+static void
+worker_part_done(struct worker_part *p)
+{
+	struct worker_job *j = p->wp_job;
+
+	if (__atomic_sub_fetch(&j->wj_left, 1, __ATOMIC_ACQ_REL) == 0)
+		event_active(j->wj_done, 0, 0);
+}
+
+void
+worker_job_post(struct worker_job *j, struct worker *workers, int n)
+{
+	struct worker *w;
+	struct worker_part *p;
+	int i, closed;
+
+	__atomic_store_n(&j->wj_left, n, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		w = &workers[i];
+		p = &j->wj_parts[i];
+		pthread_mutex_lock(&w->w_mtx);
+		if (!(closed = w->w_jobs_closed))
+			TAILQ_INSERT_TAIL(&w->w_jobs, p, wp_entry);
+		pthread_mutex_unlock(&w->w_mtx);
+		if (closed)
+			worker_part_done(p);
+		else
+			event_active(w->w_job_ev, 0, 0);
+	}
+}
+
+/* Takes the queue at once, so posting never waits for a job to run. */
+static void
+worker_run_jobs(struct worker *w, int closing)
+{
+	TAILQ_HEAD(, worker_part) todo;
+	struct worker_part *p;
+
+	TAILQ_INIT(&todo);
+	pthread_mutex_lock(&w->w_mtx);
+	TAILQ_CONCAT(&todo, &w->w_jobs, wp_entry);
+	if (closing)
+		w->w_jobs_closed = 1;
+	pthread_mutex_unlock(&w->w_mtx);
+	while ((p = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, p, wp_entry);
+		if (!closing) {
+			p->wp_job->wj_fn(w, p->wp_job->wj_arg, p->wp_out);
+			p->wp_ran = 1;
+		}
+		worker_part_done(p);
+	}
+}
+
+static void
+worker_on_job(evutil_socket_t fd, short what, void *arg)
+{
+	worker_run_jobs(arg, 0);
+}
+
 int
 worker_init(struct worker *w, int id, struct config *cf,
     char *const *hostkeys, int nhostkeys, struct event *main_ev)
@@ -274,6 +374,7 @@ worker_init(struct worker *w, int id, struct config *cf,
 	w->w_config = config_ref(cf);
 	w->w_main_ev = main_ev;
 	TAILQ_INIT(&w->w_sessions);
+	TAILQ_INIT(&w->w_jobs);
 	pthread_mutex_init(&w->w_mtx, NULL);
 	if ((w->w_base = event_base_new()) == NULL)
 		goto fail;
@@ -291,6 +392,8 @@ worker_init(struct worker *w, int id, struct config *cf,
 	    (w->w_reload_ev = event_new(w->w_base, -1, 0, worker_on_reload,
 	    w)) == NULL ||
 	    (w->w_drain_ev = event_new(w->w_base, -1, 0, worker_on_drain,
+	    w)) == NULL ||
+	    (w->w_job_ev = event_new(w->w_base, -1, 0, worker_on_job,
 	    w)) == NULL)
 		goto fail;
 	for (i = 0; i < w->w_nlfds; i++) {
@@ -318,6 +421,8 @@ worker_main(void *arg)
 	sshlog_thread_init(log_get_level());
 	log_debug("%s: worker %d running", __func__, w->w_id);
 	event_base_dispatch(w->w_base);
+	/* What was posted and not run yet is answered as not run. */
+	worker_run_jobs(w, 1);
 	TAILQ_FOREACH(s, &w->w_sessions, s_entry)
 		w->w_left_channels += s->s_nchans;
 	w->w_left_sessions = w->w_nsessions;
@@ -361,6 +466,8 @@ worker_join(struct worker *w, const struct timespec *deadline)
 		event_free(w->w_reload_ev);
 	if (w->w_drain_ev != NULL)
 		event_free(w->w_drain_ev);
+	if (w->w_job_ev != NULL)
+		event_free(w->w_job_ev);
 	if (w->w_next_bind != NULL)
 		ssh_bind_free(w->w_next_bind);
 	config_unref(w->w_next_config);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <sys/queue.h>
 
+#include <event2/util.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 
@@ -19,7 +20,10 @@ struct event_base;
 struct evdns_base;
 struct evconnlistener;
 struct event;
+struct evbuffer;
 struct session;
+struct worker;
+struct worker_job;
 
 #define WORKER_MAX_LISTENERS	64
 /* Seconds without accepting after accept ran out of descriptors. */
@@ -56,6 +60,35 @@ struct worker {
 	struct metrics		 w_metrics;	/* written by this thread only */
 	int			 w_left_sessions;	/* cut at stop */
 	int			 w_left_channels;
+	/* Jobs from another thread (the admin listener), under w_mtx. */
+	TAILQ_HEAD(, worker_part) w_jobs;
+	struct event		*w_job_ev;
+	int			 w_jobs_closed;	/* loop ended */
+};
+
+/*
+ * A job another thread runs on every worker without touching their data:
+ * each worker runs wj_fn on its own thread, between two events, and
+ * writes its answer into its part's wp_out; the last part to finish
+ * activates wj_done, an event on the requester's base.  A worker that
+ * has stopped does not run it (wp_ran stays 0) but still counts down.
+ */
+typedef void (*worker_job_fn)(struct worker *, void *, struct evbuffer *);
+
+struct worker_part {
+	TAILQ_ENTRY(worker_part) wp_entry;
+	struct worker_job	*wp_job;
+	struct evbuffer		*wp_out;
+	int			 wp_ran;
+};
+
+struct worker_job {
+	worker_job_fn		 wj_fn;
+	void			*wj_arg;	/* read-only while posted */
+	struct event		*wj_done;
+	int			 wj_left;	/* atomic: parts not done */
+	int			 wj_nparts;
+	struct worker_part	*wj_parts;
 };
 
 /*
@@ -92,5 +125,15 @@ void	worker_session_gone(struct worker *w);
  */
 void	worker_stop(struct worker *w);
 int	worker_join(struct worker *w, const struct timespec *deadline);
+
+/* A job for n workers; done(arg) runs on base once every part is done. */
+struct worker_job *worker_job_new(int n, worker_job_fn fn, void *arg,
+	    struct event_base *base,
+	    void (*done)(evutil_socket_t, short, void *), void *donearg);
+/* To each of the n workers (from the requester's thread; never waits). */
+void	worker_job_post(struct worker_job *j, struct worker *workers,
+	    int n);
+/* Only once wj_done has run, or was never posted. */
+void	worker_job_free(struct worker_job *j);
 
 #endif
