@@ -28,9 +28,22 @@ Checks:
     names a volume, every ConfigMap/Secret volume names an object of the
     file and each of its items' keys exists there, every probe's port
     names a container port, containers run as non-root without privilege
-    escalation; each ConfigMap's jumpgate.conf passes `jumpgate -t`.
+    escalation; each ConfigMap's jumpgate.conf passes `jumpgate -t`, and
+    so does it with its commented-out "#ProxyProtocolFrom" line restored.
+    For each jumpgate container, against what `jumpgate -T` makes of the
+    configuration it mounts: AdminListen is set and not loopback (the
+    kubelet probes the pod's address), the startup, liveness and
+    readiness probes are HTTP GETs of /healthz, /healthz and /readyz on
+    that port, which is a container port and no Service's target, the pod
+    has prometheus.io/scrape "true" with that port and /metrics,
+    terminationGracePeriodSeconds exceeds the preStop sleep plus
+    ShutdownGraceTime, and an AuditLog file would be on a writable mount.
+  * each of those configurations, run (moved to 127.0.0.1 and free
+    ports), answers 200 to every probe's path and to the scrape path,
+    with metrics in the body, and exits 0 on SIGTERM.
 """
 
+import http.client
 import os
 import pwd
 import re
@@ -434,6 +447,62 @@ def t_kubernetes(c):
     assert not errs, '\n'.join(errs)
 
 
+def http_get(port, path):
+    """(status, body) of GET path on 127.0.0.1:port, as a kubelet asks."""
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=T(30))
+    try:
+        conn.request('GET', path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def serve_and_probe(c, name, meta, ctr, conf):
+    """Runs jumpgate on conf, moved to 127.0.0.1 and free ports, and asks
+    every probe's path and the scrape path on its admin listener."""
+    ssh, admin = J.free_port(), J.free_port()
+    for rx, line in ((r'Port\s+\d+', 'Port %d' % ssh),
+                     (r'ListenAddress\s+\S+', 'ListenAddress 127.0.0.1'),
+                     (r'AdminListen\s+\S+', 'AdminListen 127.0.0.1:%d'
+                      % admin)):
+        conf = re.sub(r'^(\s*)%s$' % rx, r'\g<1>' + line, conf, flags=re.M)
+    _, path = write_conf(c, name + '-run', conf)
+    d = J.Proc([J.daemon_path(), '-f', path, '-e', '-o', 'User=root',
+                '-o', 'StrictModes=no', '-o', 'StateDirectory='
+                + c.env.statedir], env=c.env, name=name)
+    try:
+        d.wait_stderr(r'Server listening on 127\.0\.0\.1 port %d\.' % ssh)
+        ann = meta['annotations']
+        asks = [ctr[p]['httpGet']['path'] for p in PROBE_PATHS] + \
+            [ann['prometheus.io/path']]
+        for ask in asks:
+            st, body = http_get(admin, ask)
+            assert st == 200, '%s: GET %s: %d %r' % (name, ask, st, body)
+        assert b'jumpgate_connections_total' in body, body[:200]
+    finally:
+        rc = d.stop()
+    assert rc == 0, '%s: exit %s after SIGTERM:\n%s' % (name, rc,
+                                                       d.stderr_text())
+
+
+def t_kubernetes_serve(c):
+    d = os.path.join(PKG, 'kubernetes')
+    n = 0
+    for f in sorted(x for x in os.listdir(d) if x.endswith('.yaml')):
+        with open(os.path.join(d, f)) as fh:
+            docs = [x for x in yaml.safe_load_all(fh) if x is not None]
+        objs = {(x['kind'], x['metadata']['name']): x for x in docs}
+        for doc in docs:
+            for meta, spec in pod_specs(doc):
+                for ctr in spec['containers']:
+                    if 'jumpgate' in ctr['image']:
+                        serve_and_probe(c, f, meta, ctr,
+                                        pod_conf(spec, ctr, objs))
+                        n += 1
+    assert n >= 2, '%d jumpgate containers' % n
+
+
 def bastion_docs():
     with open(os.path.join(PKG, 'kubernetes', 'bastion.yaml')) as f:
         docs = [x for x in yaml.safe_load_all(f) if x is not None]
@@ -500,4 +569,6 @@ if __name__ == '__main__':
          'configurations load', t_kubernetes),
         ('the manifest checker reports a broken manifest',
          t_kubernetes_catches),
+        ('each manifest\'s configuration, run, answers its probes and '
+         'the scrape on the admin port', t_kubernetes_serve),
     ])
