@@ -984,6 +984,49 @@ authkeys_find(char *const *patterns, int npatterns, const char *user,
 	return found;
 }
 
+int
+authkeys_find_text(const char *text, size_t len, const char *loc_name,
+    const char *src, const char *user, const ssh_key key,
+    const char *client_ip, struct authkey_match *out)
+{
+	char *copy, *line, *next, *cp, loc[256];
+	unsigned long lineno = 0, nonblank = 0;
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (key == NULL || ssh_key_is_public(key) == 0 ||
+	    authkeys_type_short(ssh_key_type(key)) == NULL)
+		return 0;
+	/* A NUL in the output ends its line, as fgets would see it. */
+	copy = xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = copy; !found && line < copy + len; line = next) {
+		next = line + strcspn(line, "\n");
+		if (next < copy + len)
+			*next++ = '\0';
+		else
+			next = copy + len;
+		lineno++;
+		line[strcspn(line, "\r")] = '\0';
+		cp = line + strspn(line, " \t");
+		if (*cp == '\0' || *cp == '#')
+			continue;
+		nonblank++;
+		snprintf(loc, sizeof(loc), "%.200s:%lu", loc_name, lineno);
+		if (authkeys_check_line(cp, loc, user, key, client_ip,
+		    &out->am_opts) == 1) {
+			found = 1;
+			str_lcpy(out->am_file, src, sizeof(out->am_file));
+			out->am_line = (int)lineno;
+		}
+	}
+	log_debug2("auth_check_authkeys_file: %s: processed %lu/%lu lines",
+	    loc_name, nonblank, lineno);
+	free(copy);
+	return found;
+}
+
 void
 authkeys_match_free(struct authkey_match *m)
 {

@@ -117,6 +117,15 @@ int	authkeys_find_home(char *const *patterns, int npatterns,
 void	authkeys_match_free(struct authkey_match *m);
 
 /*
+ * authorized_keys lines held in memory (an AuthorizedKeysCommand's
+ * output), checked as a file's are.  Log lines name loc_name:LINE; a
+ * match's am_file is src.
+ */
+int	authkeys_find_text(const char *text, size_t len, const char *loc_name,
+	    const char *src, const char *user, const ssh_key key,
+	    const char *client_ip, struct authkey_match *out);
+
+/*
  * The account a file is read for, and StrictModes (safepath.c).  With
  * authkeys_find_acct each file opened is checked as sshd does: a file
  * the account could not read itself is "Permission denied", a StrictModes

@@ -59,6 +59,7 @@ enum config_kind {
 	CK_LIVENESS,	/* keepalives, timeouts, transport: liveness.c */
 	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
 	CK_FRONTEND,	/* audit, admin listener, PROXY: frontend.c */
+	CK_AKCMD,	/* AuthorizedKeysCommand and its kin: akcmd.c */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
@@ -85,6 +86,11 @@ static const struct config_keyword config_keywords[] = {
 	{ "HostKey", CK_HOSTKEY, NULL },
 	{ "HostDSAKey", CK_HOSTKEY, NULL },	/* sshd's old alias */
 	{ "AuthorizedKeysFile", CK_AKFILE, NULL },
+	{ "AuthorizedKeysCommand", CK_AKCMD, NULL },
+	{ "AuthorizedKeysCommandUser", CK_AKCMD, NULL },
+	/* jumpgate's own: */
+	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },
+	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
@@ -149,7 +155,6 @@ static const struct config_keyword config_keywords[] = {
 	 */
 	/* libssh 0.10 has no way to offer a host certificate. */
 	{ "HostCertificate", CK_REFUSE, NULL },
-	{ "AuthorizedKeysCommand", CK_REFUSE, NULL },
 	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
 	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
@@ -173,7 +178,7 @@ static const struct config_keyword config_keywords[] = {
 	IGNM("Subsystem"), IGNM("X11DisplayOffset"), IGNM("X11Forwarding"),
 	IGNM("X11UseLocalhost"),
 	/* authentication methods jumpgate never offers: */
-	IGNM("AuthorizedKeysCommandUser"), IGNM("AuthorizedPrincipalsCommand"),
+	IGNM("AuthorizedPrincipalsCommand"),
 	IGNM("AuthorizedPrincipalsCommandUser"),
 	IGNM("AuthorizedPrincipalsFile"),
 	IGNM("ChallengeResponseAuthentication"), IGNM("GSSAPIAuthentication"),
@@ -288,6 +293,8 @@ config_init(struct config *cf)
 	cf->c_shutdown_grace = -1;
 	cf->c_strict_modes = -1;
 	cf->c_use_pam = -1;
+	cf->c_akcmd.ak_timeout = -1;
+	cf->c_akcmd.ak_cache = -1;
 	config_policy_init(&cf->c_policy);
 	config_login_init(&cf->c_login);
 	memset(config_noted, 0, sizeof(config_noted));
@@ -858,7 +865,8 @@ config_parse(struct config *cf, const char *line, const char *name,
 	 * whole daemon only, and a per-user value it ignored would be a
 	 * limit the operator believes in.
 	 */
-	if (inmatch && ck->ck_kind == CK_LIVENESS_M) {
+	if (inmatch && (ck->ck_kind == CK_LIVENESS_M ||
+	    ck->ck_kind == CK_AKCMD)) {
 		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
 		    "applies it to every connection only", kw);
 		goto done;
@@ -926,6 +934,11 @@ config_parse(struct config *cf, const char *line, const char *name,
 	case CK_FRONTEND:
 		if (config_frontend_parse(cf, kw, av, ac, name, lineno, err,
 		    errlen) == -1)
+			goto done;
+		break;
+	case CK_AKCMD:
+		if (akcmd_parse(&cf->c_akcmd, kw, av, ac, config_intern(cf,
+		    name, lineno), name, lineno, err, errlen) == -1)
 			goto done;
 		break;
 	case CK_REFUSE:
@@ -1155,6 +1168,7 @@ config_finalize(struct config *cf)
 	if (cf->c_shutdown_grace == -1)
 		cf->c_shutdown_grace = 30;
 	config_frontend_finalize(cf);
+	akcmd_finalize(&cf->c_akcmd);
 }
 
 void
@@ -1183,6 +1197,7 @@ config_free(struct config *cf)
 	cf->c_nhostkeys = cf->c_nakfiles = 0;
 	cf->c_pidfile = cf->c_state_dir = cf->c_user = NULL;
 	config_frontend_free(cf);
+	akcmd_free(&cf->c_akcmd);
 	config_policy_free(&cf->c_policy);
 	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "akcmd.h"
 #include "algos.h"
 #include "policy.h"
 
@@ -181,6 +182,7 @@ struct config {
 	int			 c_admin_set;
 	char			*c_admin_socket;	/* "none" or a path */
 	char			*c_proxy_from;	/* address list, or "none" */
+	struct config_akcmd	 c_akcmd;	/* AuthorizedKeysCommand */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;

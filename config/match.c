@@ -489,6 +489,7 @@ config_dump_with(const struct config *cf, const struct config_conninfo *ci,
 	for (i = 0; i < cf->c_nakfiles; i++)
 		dprintf(fd, " %s", cf->c_akfiles[i]);
 	dprintf(fd, "\n");
+	akcmd_dump(&cf->c_akcmd, fd);
 	dprintf(fd, "loglevel %s\n", log_level_name(cf->c_log_level));
 	dprintf(fd, "syslogfacility %s\n",
 	    log_facility_name(cf->c_syslog_facility));

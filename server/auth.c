@@ -21,6 +21,7 @@
 
 #include "account.h"
 #include "admit.h"
+#include "akrun.h"
 #include "audit.h"
 #include "auth.h"
 #include "authkeys.h"
@@ -33,6 +34,11 @@
 
 /* Requests of any kind per connection, as sshd's. */
 #define AUTH_ATTEMPTS_MAX	1024
+/*
+ * Requests waiting behind a running AuthorizedKeysCommand: a client
+ * waits for each answer, so more than a few is a client flooding us.
+ */
+#define AUTH_HELD_MAX		16
 
 /* A failed attempt, counted by cause and audited. */
 static void
@@ -259,7 +265,9 @@ auth_start(struct session *s, const char *user)
 	s->s_acct.aa_gid = ac.ac_gid;
 	s->s_acct.aa_account = ac.ac_exists;
 	s->s_acct.aa_strict = cf->c_strict_modes;
-	if (!authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
+	/* A command may know any name: only its answer tells. */
+	if (cf->c_akcmd.ak_argv == NULL &&
+	    !authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
 	    s->s_home)) {
 		log_info("Invalid user %.100s from %s port %d", user,
 		    s->s_peer, s->s_peer_port);
@@ -322,20 +330,168 @@ auth_root_allowed(struct session *s, const char *user)
 	return 0;
 }
 
+/* sshd's auth_maxtries_exceeded() is the next step past the limit. */
+static void
+auth_failed(struct session *s, ssh_message msg, const char *user, int method)
+{
+	const struct config *cf = s->s_worker->w_config;
+
+	/* As sshd: every failure counts but a first "none". */
+	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
+		s->s_failures++;
+	if (s->s_failures < cf->c_max_auth_tries)
+		ssh_message_reply_default(msg);
+	else
+		auth_too_many(s, user);
+}
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void
-auth_request(struct session *s, ssh_message msg)
+/*
+ * The answer to a publickey request once its key was looked for (in the
+ * files, then by AuthorizedKeysCommand): PK_OK for a probe, success for
+ * a signature, or a failure counted with its reason.
+ */
+static void
+auth_answer(struct session *s, ssh_message msg, int found,
+    struct authkey_match *match, enum metrics_auth_fail why)
+{
+	const char *user = s->s_authuser;
+	ssh_key key = ssh_message_auth_pubkey(msg);
+	enum ssh_publickey_state_e state =
+	    ssh_message_auth_publickey_state(msg);
+	char keysrc[sizeof(match->am_file) + 16], keydesc[128];
+
+	auth_key_describe(key, keydesc, sizeof(keydesc));
+	if (!found) {
+		auth_log(s, user, keydesc, 1,
+		    state == SSH_PUBLICKEY_STATE_WRONG ? MAF_BAD_SIGNATURE :
+		    why);
+		goto fail;
+	}
+	if (state == SSH_PUBLICKEY_STATE_NONE) {
+		/* A probe: say the key would do, wait for the signature. */
+		log_verbose("Postponed publickey for %.100s from %s port %d "
+		    "ssh2 [preauth]", user, s->s_peer, s->s_peer_port);
+		ssh_message_auth_reply_pk_ok_simple(msg);
+		authkeys_match_free(match);
+		return;
+	}
+	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
+	if (!auth_root_allowed(s, user)) {
+		authkeys_match_free(match);
+		auth_log(s, user, keydesc, 1, MAF_ROOT_REFUSED);
+		goto fail;
+	}
+	s->s_user = xstrdup(user);
+	s->s_keyopts = match->am_opts;
+	memset(&match->am_opts, 0, sizeof(match->am_opts));
+	snprintf(keysrc, sizeof(keysrc), "%s:%d", match->am_file,
+	    match->am_line);
+	s->s_key_src = xstrdup(keysrc);
+	authkeys_match_free(match);
+	auth_policy_init(s);
+	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
+	auth_log(s, user, keydesc, 0, 0);
+	auth_log_user_permits(s);
+	ssh_message_auth_reply_success(msg, 0);
+	s->s_state = SESSION_OPEN;
+	admit_startup_done(s->s_peer);
+	s->s_startup = 0;
+	evtimer_del(s->s_grace);
+	return;
+fail:
+	auth_failed(s, msg, user, SSH_AUTH_METHOD_PUBLICKEY);
+}
+
+static int	auth_handle(struct session *, ssh_message);
+
+/*
+ * The requests that arrived while the command ran, in order, until one
+ * starts another command.
+ */
+static void
+auth_resume(struct session *s)
+{
+	ssh_message msg;
+
+	while (s->s_auth_msg == NULL && s->s_nauth_held > 0) {
+		msg = s->s_auth_held[0];
+		memmove(s->s_auth_held, s->s_auth_held + 1,
+		    (size_t)--s->s_nauth_held * sizeof(*s->s_auth_held));
+		if (s->s_state == SESSION_AUTH) {
+			if (auth_handle(s, msg))
+				continue;
+		} else if (s->s_state != SESSION_DEAD)
+			ssh_message_reply_default(msg);
+		ssh_message_free(msg);
+	}
+}
+
+/* akrun's answer: the output read as an authorized_keys file. */
+static void
+auth_akrun_done(struct session *s, const char *out, size_t len)
+{
+	const struct config *cf = s->s_worker->w_config;
+	ssh_message msg = s->s_auth_msg;
+	struct authkey_match match;
+	uint64_t mark = session_io_mark(s);
+	int found = 0;
+
+	s->s_auth_msg = NULL;
+	memset(&match, 0, sizeof(match));
+	if (out != NULL && cf->c_akcmd.ak_argv != NULL)
+		found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
+		    "AuthorizedKeysCommand", s->s_authuser,
+		    ssh_message_auth_pubkey(msg), s->s_peer, &match) == 1;
+	auth_answer(s, msg, found, &match, out == NULL ? MAF_AKC_FAILED :
+	    MAF_UNKNOWN_KEY);
+	ssh_message_free(msg);
+	auth_resume(s);
+	/* Outside the pump: flush the reply, free a session now dead. */
+	session_io_done(s, mark);
+}
+
+/*
+ * sshd tries the files, then the command.  1 when the command runs and
+ * keeps msg until it is done.
+ */
+static int
+auth_try_command(struct session *s, ssh_message msg, ssh_key key,
+    struct authkey_match *match, int *found)
+{
+	const struct config *cf = s->s_worker->w_config;
+	char *out;
+	size_t len;
+
+	switch (akrun_start(s, key, auth_akrun_done, &out, &len)) {
+	case 1:
+		s->s_auth_msg = msg;
+		return 1;
+	case 0:
+		*found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
+		    "AuthorizedKeysCommand", s->s_authuser, key, s->s_peer,
+		    match) == 1;
+		free(out);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* 1 when msg is kept (a command runs for it). */
+static int
+auth_handle(struct session *s, ssh_message msg)
 {
 	const struct config *cf = s->s_worker->w_config;
 	struct authkey_match match;
-	char keysrc[sizeof(match.am_file) + 16], rid[256], why[1024];
+	char rid[256], why[1024];
 	const char *user = ssh_message_auth_user(msg);
 	int method = ssh_message_subtype(msg);
 	enum ssh_publickey_state_e state;
 	char keydesc[128];
 	ssh_key key;
-	int found;
+	int found, usable;
 
 	if (user == NULL)
 		user = "";
@@ -350,12 +506,12 @@ auth_request(struct session *s, ssh_message msg)
 		log_info("Disconnecting %s: %.100s [preauth]", rid, why);
 		s->s_dropped = 1;
 		s->s_state = SESSION_DEAD;
-		return;
+		return 0;
 	}
 	/* Probes of a good key do not fail, so they need a bound too. */
 	if (s->s_attempts >= AUTH_ATTEMPTS_MAX) {
 		auth_too_many(s, user);
-		return;
+		return 0;
 	}
 	s->s_attempts++;
 	log_debug("%s: session %lu: attempt %d failures %d method %s",
@@ -368,67 +524,70 @@ auth_request(struct session *s, ssh_message msg)
 	 */
 	if (s->s_failures >= cf->c_max_auth_tries ||
 	    method != SSH_AUTH_METHOD_PUBLICKEY ||
-	    (key = ssh_message_auth_pubkey(msg)) == NULL)
-		goto fail;
-	auth_key_describe(key, keydesc, sizeof(keydesc));
+	    (key = ssh_message_auth_pubkey(msg)) == NULL) {
+		/* Not a key at all (none, password, ...): no sshd line. */
+		if (method != SSH_AUTH_METHOD_PUBLICKEY &&
+		    (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE))
+			auth_count_failure(s, user, NULL, MAF_METHOD);
+		auth_failed(s, msg, user, method);
+		return 0;
+	}
 	if (s->s_invalid_logged) {
+		auth_key_describe(key, keydesc, sizeof(keydesc));
 		auth_log(s, user, keydesc, 1, MAF_INVALID_USER);
-		goto fail_counted;
+		auth_failed(s, msg, user, method);
+		return 0;
 	}
 	state = ssh_message_auth_publickey_state(msg);
 	memset(&match, 0, sizeof(match));
-	found = auth_key_allowed(cf, key) &&
-	    state != SSH_PUBLICKEY_STATE_WRONG &&
-	    authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles, user,
-	    &s->s_acct, key, s->s_peer, &match) == 1;
-	if (!found) {
-		auth_log(s, user, keydesc, 1,
-		    state == SSH_PUBLICKEY_STATE_WRONG ? MAF_BAD_SIGNATURE :
-		    MAF_UNKNOWN_KEY);
-		goto fail_counted;
+	usable = auth_key_allowed(cf, key) &&
+	    state != SSH_PUBLICKEY_STATE_WRONG;
+	found = usable && authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles,
+	    user, &s->s_acct, key, s->s_peer, &match) == 1;
+	if (!found && usable && cf->c_akcmd.ak_argv != NULL &&
+	    auth_try_command(s, msg, key, &match, &found))
+		return 1;
+	auth_answer(s, msg, found, &match, MAF_UNKNOWN_KEY);
+	return 0;
+}
+
+int
+auth_request(struct session *s, ssh_message msg)
+{
+	char rid[256];
+
+	if (s->s_auth_msg == NULL)
+		return auth_handle(s, msg);
+	/* One command per session at a time: the rest wait, in order. */
+	if (s->s_nauth_held >= AUTH_HELD_MAX) {
+		session_remote_id(s, rid, sizeof(rid));
+		log_info("Disconnecting %s: %d authentication requests "
+		    "waiting for AuthorizedKeysCommand [preauth]", rid,
+		    s->s_nauth_held);
+		s->s_dropped = 1;
+		s->s_state = SESSION_DEAD;
+		return 0;
 	}
-	if (state == SSH_PUBLICKEY_STATE_NONE) {
-		/* A probe: say the key would do, wait for the signature. */
-		log_verbose("Postponed publickey for %.100s from %s port %d "
-		    "ssh2 [preauth]", user, s->s_peer, s->s_peer_port);
-		ssh_message_auth_reply_pk_ok_simple(msg);
-		authkeys_match_free(&match);
-		return;
-	}
-	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
-	if (!auth_root_allowed(s, user)) {
-		authkeys_match_free(&match);
-		auth_log(s, user, keydesc, 1, MAF_ROOT_REFUSED);
-		goto fail_counted;
-	}
-	s->s_user = xstrdup(user);
-	s->s_keyopts = match.am_opts;
-	memset(&match.am_opts, 0, sizeof(match.am_opts));
-	snprintf(keysrc, sizeof(keysrc), "%s:%d", match.am_file, match.am_line);
-	s->s_key_src = xstrdup(keysrc);
-	authkeys_match_free(&match);
-	auth_policy_init(s);
-	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
-	auth_log(s, user, keydesc, 0, 0);
-	auth_log_user_permits(s);
-	ssh_message_auth_reply_success(msg, 0);
-	s->s_state = SESSION_OPEN;
-	admit_startup_done(s->s_peer);
-	s->s_startup = 0;
-	evtimer_del(s->s_grace);
-	return;
-fail:
-	/* Not a key at all (none, password, ...): no sshd line, counted. */
-	if (method != SSH_AUTH_METHOD_PUBLICKEY &&
-	    (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE))
-		auth_count_failure(s, user, NULL, MAF_METHOD);
-fail_counted:
-	/* As sshd: every failure counts but a first "none". */
-	if (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE)
-		s->s_failures++;
-	if (s->s_failures < cf->c_max_auth_tries)
-		ssh_message_reply_default(msg);
-	else
-		auth_too_many(s, user);
+	if (s->s_auth_held == NULL)
+		s->s_auth_held = xreallocarray(NULL, AUTH_HELD_MAX,
+		    sizeof(*s->s_auth_held));
+	s->s_auth_held[s->s_nauth_held++] = msg;
+	return 1;
 }
 #pragma GCC diagnostic pop
+
+void
+auth_free(struct session *s)
+{
+	int i;
+
+	akrun_cancel(s);
+	if (s->s_auth_msg != NULL)
+		ssh_message_free(s->s_auth_msg);
+	s->s_auth_msg = NULL;
+	for (i = 0; i < s->s_nauth_held; i++)
+		ssh_message_free(s->s_auth_held[i]);
+	free(s->s_auth_held);
+	s->s_auth_held = NULL;
+	s->s_nauth_held = 0;
+}

@@ -9,12 +9,16 @@
 struct session;
 
 /*
- * Answers one authentication request (takes no ownership of msg).  On
- * success the session is SESSION_OPEN with its user, key options and
- * policy set; past MaxAuthTries, or on a change of user, it is
- * SESSION_DEAD with the reason logged.
+ * Answers one authentication request.  On success the session is
+ * SESSION_OPEN with its user, key options and policy set; past
+ * MaxAuthTries, or on a change of user, it is SESSION_DEAD with the
+ * reason logged.  Returns 1 when it kept msg: the answer waits for
+ * AuthorizedKeysCommand (a request arriving meanwhile waits behind it);
+ * 0 when msg was answered and is the caller's to free.
  */
-void	auth_request(struct session *s, ssh_message msg);
+int	auth_request(struct session *s, ssh_message msg);
+/* The session goes: its command killed, its waiting requests freed. */
+void	auth_free(struct session *s);
 /* Before a channel open: the policy of the worker's current config. */
 void	auth_policy_refresh(struct session *s);
 

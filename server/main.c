@@ -31,6 +31,7 @@
 #include "addr.h"
 #include "admin.h"
 #include "admit.h"
+#include "akrun.h"
 #include "audit.h"
 #include "config.h"
 #include "ctl.h"
@@ -215,7 +216,7 @@ main_load_config(struct config *cf, struct main_opts *mo, char *err,
 		cf->c_nports = mo->mo_nports;
 	}
 	config_finalize(cf);
-	return 0;
+	return akcmd_check(&cf->c_akcmd, err, errlen);
 }
 
 /* -T -C user=...,addr=...: sshd -T -C, the config for one connection. */
@@ -331,6 +332,8 @@ main_reload(void)
 		log_error("%s: %s", __func__, err);
 		goto refuse;
 	}
+	if (akrun_resolve(cf) == -1 || privs_check_akcmd(cf, 1) == -1)
+		goto refuse;
 	if ((nkeys = hostkey_prepare(cf, 0, keys, HOSTKEY_MAX)) == -1) {
 		nkeys = 0;
 		log_error("%s: no usable host key", __func__);
@@ -579,6 +582,8 @@ main(int argc, char **argv)
 		log_fatal("no usable host key -- exiting.");
 	if (privs_check(cf) == -1)
 		log_fatal("cannot run as User %s -- exiting.", cf->c_user);
+	if (akrun_resolve(cf) == -1 || privs_check_akcmd(cf, 0) == -1)
+		log_fatal("cannot run AuthorizedKeysCommand -- exiting.");
 	main_check_resolver(cf);
 	if (mo->mo_test) {
 		for (i = 0; i < nhostkeys; i++)
@@ -701,6 +706,7 @@ main(int argc, char **argv)
 	free(main_workers);
 	audit_close();
 	admit_free();
+	akrun_cache_free();
 	config_unref(main_cf);
 	notify_free();
 	ssh_finalize();

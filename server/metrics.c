@@ -29,6 +29,7 @@ static const char *const metrics_auth_names[MAF_NREASONS] = {
 	[MAF_BAD_SIGNATURE] = "bad_signature",
 	[MAF_METHOD] = "method",
 	[MAF_TOO_MANY] = "too_many_attempts",
+	[MAF_AKC_FAILED] = "akc_failed",
 };
 
 static const char *const metrics_deny_names[MDN_NREASONS] = {

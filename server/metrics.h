@@ -24,6 +24,7 @@ enum metrics_auth_fail {
 	MAF_BAD_SIGNATURE,
 	MAF_METHOD,		/* not publickey (none, password, ...) */
 	MAF_TOO_MANY,		/* MaxAuthTries reached: disconnected */
+	MAF_AKC_FAILED,		/* AuthorizedKeysCommand failed or timed out */
 	MAF_NREASONS
 };
 

@@ -19,8 +19,18 @@ int	privs_check(const struct config *cf);
 int	privs_target(const struct config *cf, uid_t *uid, gid_t *gid);
 
 /*
+ * After akrun_resolve: 0 when AuthorizedKeysCommand's children can
+ * become AuthorizedKeysCommandUser: no switch needed, root, or the
+ * capabilities kept (privs_drop).  started: User is already in force
+ * (a reload).  -1 with the reason logged.
+ */
+int	privs_check_akcmd(const struct config *cf, int started);
+
+/*
  * Becomes User (groups, gid, uid), keeping CAP_DAC_READ_SEARCH only when
- * an AuthorizedKeysFile pattern reaches into home directories.  Call
+ * an AuthorizedKeysFile pattern reaches into home directories, and
+ * CAP_SETUID with CAP_SETGID only when AuthorizedKeysCommandUser is
+ * another account.  Call
  * with one thread only, after binding and loading host keys.  Fatal on
  * any failure: a daemon that meant to drop root must not go on as root.
  */

@@ -9,7 +9,8 @@
  *
  * libssh runs in queue mode: no server or message callbacks are set, so
  * every request waits in the session's queue until we answer it.  That is
- * what lets a channel open wait for its target's TCP connect, as sshd does.
+ * what lets a channel open wait for its target's TCP connect, as sshd does,
+ * and an authentication request wait for AuthorizedKeysCommand (auth.c).
  *
  * libssh closes the socket on its own (EOF, DISCONNECT, send failure), so
  * libevent watches a dup(2) of it: a reused descriptor number can then
@@ -291,9 +292,10 @@ session_dispatch(struct session *s, ssh_message msg)
 			ssh_message_reply_default(msg);
 		break;
 	case SSH_REQUEST_AUTH:
-		if (s->s_state == SESSION_AUTH)
-			auth_request(s, msg);
-		else
+		if (s->s_state == SESSION_AUTH) {
+			if (auth_request(s, msg))
+				return;		/* it answers msg later */
+		} else
 			ssh_message_reply_default(msg);
 		break;
 	case SSH_REQUEST_CHANNEL_OPEN:
@@ -709,6 +711,7 @@ session_free(struct session *s)
 		event_free(s->s_grace);
 	proxyconn_free(s);
 	alive_free(s);
+	auth_free(s);
 	if (s->s_ssh != NULL) {
 		if (ssh_is_connected(s->s_ssh))
 			ssh_disconnect(s->s_ssh);

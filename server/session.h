@@ -21,6 +21,7 @@
 struct worker;
 struct channel;
 struct event;
+struct akrun_job;
 struct proxy_wait;
 
 enum session_state {
@@ -54,6 +55,10 @@ struct session {
 	char			*s_home;	/* its home, if a pattern needs it */
 	struct authkeys_acct	 s_acct;	/* its account, for key files */
 	int			 s_root_login;	/* enum config_root, for it */
+	struct akrun_job	*s_akrun;	/* AuthorizedKeysCommand running */
+	ssh_message		 s_auth_msg;	/* the request it answers */
+	ssh_message		*s_auth_held;	/* requests waiting behind it */
+	int			 s_nauth_held;
 	int			 s_startup;	/* counted in MaxStartups */
 	char			 s_peer[ADDR_STRLEN];
 	int			 s_peer_port;

@@ -22,6 +22,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "akrun.h"
 #include "config.h"
 #include "log.h"
 #include "resolve.h"
@@ -374,6 +375,7 @@ worker_init(struct worker *w, int id, struct config *cf,
 	w->w_config = config_ref(cf);
 	w->w_main_ev = main_ev;
 	TAILQ_INIT(&w->w_sessions);
+	TAILQ_INIT(&w->w_akrun);
 	TAILQ_INIT(&w->w_jobs);
 	pthread_mutex_init(&w->w_mtx, NULL);
 	if ((w->w_base = event_base_new()) == NULL)
@@ -429,6 +431,7 @@ worker_main(void *arg)
 	log_debug("%s: worker %d stopping with %d sessions", __func__,
 	    w->w_id, w->w_nsessions);
 	session_free_all(w);
+	akrun_worker_free(w);
 	return NULL;
 }
 

@@ -22,6 +22,7 @@ struct evconnlistener;
 struct event;
 struct evbuffer;
 struct session;
+struct akrun_job;
 struct worker;
 struct worker_job;
 
@@ -44,6 +45,8 @@ struct worker {
 	int			 w_accept_paused;
 	TAILQ_HEAD(, session)	 w_sessions;
 	int			 w_nsessions;
+	/* AuthorizedKeysCommand children, until reaped (akrun.c). */
+	TAILQ_HEAD(akrun_jobs, akrun_job) w_akrun;
 	/* Our own listening endpoints, never a target (read-only). */
 	const struct policy_endpoint *w_self;
 	int			 w_nself;

@@ -249,6 +249,9 @@ def setup(env, r):
                            'AdminListen %d\nAdminSocket %s'
                            % (c.aport, c.sock)).start())
     c.d.log.wait(r'^Admin listening on %s\.$' % re.escape(c.sock))
+    # ready once the workers run, a moment after "Server listening"
+    J.wait_until(lambda: http(c, 'GET', '/readyz')[0] == 200, T(30),
+                 '/readyz 200')
     return c
 
 
@@ -622,7 +625,9 @@ def t_readyz_drain(c):
                  'ShutdownGraceTime 60\nAdminListen %d' % aport).start()
     dc = J.Ctx(env=c.env, aport=aport, sock=None)
     try:
-        assert http(dc, 'GET', '/readyz')[::2] == (200, b'ready\n')
+        # "Server listening" comes before the workers run: then ready
+        J.wait_until(lambda: http(dc, 'GET', '/readyz')[::2] ==
+                     (200, b'ready\n'), T(30), '/readyz 200')
         t, _ = J.paramiko_connect(d, c.key)
         ch = t.open_channel('direct-tcpip', ('127.0.0.1', c.echo.port),
                             ('127.0.0.1', 1), timeout=T(60))

@@ -32,6 +32,10 @@
 	"addressfamily any\n" \
 	"resolvconf /etc/resolv.conf\n" \
 	"authorizedkeysfile .ssh/authorized_keys .ssh/authorized_keys2\n" \
+	"authorizedkeyscommand none\n" \
+	"authorizedkeyscommanduser none\n" \
+	"authorizedkeyscommandtimeout 10\n" \
+	"authorizedkeyscommandcache none\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
 	"pidfile /run/jumpgate/jumpgate.pid\n" \
@@ -522,11 +526,73 @@ test_frontend(void **state)
 }
 
 static void
+test_akcmd(void **state)
+{
+	struct akcmd_tokens t = { "alice", NULL, NULL, "SHA256:x",
+	    "ssh-ed25519", "AAAA" };
+	struct config cf;
+	char err[CONFIG_ERR_MAX], missing = 0, **av;
+
+	check_error("AuthorizedKeysCommand bin/lookup %u\n",
+	    "test.conf:1: AuthorizedKeysCommand: \"bin/lookup\" is not an "
+	    "absolute path");
+	check_error("AuthorizedKeysCommand /bin/lookup %u %C\n",
+	    "test.conf:1: AuthorizedKeysCommand: unknown token %C in \"%C\"");
+	check_error("AuthorizedKeysCommand /bin/lookup 50%\n",
+	    "test.conf:1: AuthorizedKeysCommand: unknown token %  in \"50%\"");
+	check_error("Match User bob\nAuthorizedKeysCommandUser nobody\n",
+	    "test.conf:2: Unsupported option AuthorizedKeysCommandUser "
+	    "inside Match: jumpgate applies it to every connection only");
+	check_error("AuthorizedKeysCommandTimeout 0\n",
+	    "test.conf:1: AuthorizedKeysCommandTimeout: invalid time value "
+	    "\"0\" (1 second or more)");
+	check_error("AuthorizedKeysCommandUser %u\n",
+	    "test.conf:1: AuthorizedKeysCommandUser: bad user name \"%u\"");
+	check_ok("AuthorizedKeysCommand none\nAuthorizedKeysCommandCache none\n");
+
+	config_init(&cf);
+	if (load(&cf, "AuthorizedKeysCommand /bin/l %u-%% %f %t %k %h\n"
+	    "AuthorizedKeysCommand /bin/second\nAuthorizedKeysCommandCache "
+	    "1m\n", err) != 0)
+		fail_msg("rejected: %s", err);
+	config_finalize(&cf);
+	assert_int_equal(cf.c_akcmd.ak_cache, 60);
+	assert_int_equal(cf.c_akcmd.ak_timeout, AKCMD_DEFAULT_TIMEOUT);
+	/* Without the user the command would never run: refused. */
+	assert_int_equal(akcmd_check(&cf.c_akcmd, err, sizeof(err)), -1);
+	assert_string_equal(err, "test.conf:1: AuthorizedKeysCommand needs "
+	    "AuthorizedKeysCommandUser (the account that runs it)");
+	/* %h without an account: not run, and the caller told why. */
+	assert_null(akcmd_expand(&cf.c_akcmd, &t, &missing));
+	assert_int_equal(missing, 'h');
+	t.at_home = "/home/alice";
+	assert_non_null(av = akcmd_expand(&cf.c_akcmd, &t, &missing));
+	assert_string_equal(av[0], "/bin/l");
+	assert_string_equal(av[1], "alice-%");
+	assert_string_equal(av[2], "SHA256:x");
+	assert_string_equal(av[3], "ssh-ed25519");
+	assert_string_equal(av[4], "AAAA");
+	assert_string_equal(av[5], "/home/alice");
+	assert_null(av[6]);
+	akcmd_argv_free(av);
+	config_free(&cf);
+
+	/* A bare command gets the user name, as in sshd. */
+	config_init(&cf);
+	if (load(&cf, "AuthorizedKeysCommand /bin/l\n", err) != 0)
+		fail_msg("rejected: %s", err);
+	assert_non_null(av = akcmd_expand(&cf.c_akcmd, &t, &missing));
+	assert_string_equal(av[1], "alice");
+	assert_null(av[2]);
+	akcmd_argv_free(av);
+	config_free(&cf);
+}
+
+static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"AuthorizedKeysCommand", "TrustedUserCAKeys",
-		"RequiredRSASize", "HostCertificate",
+		"TrustedUserCAKeys", "RequiredRSASize", "HostCertificate",
 	};
 	char text[128], want[256];
 	size_t i;
@@ -947,6 +1013,10 @@ test_dump_configured(void **state)
 	    "hostkey /k1\n"
 	    "hostkey /k2\n"
 	    "authorizedkeysfile /etc/jumpgate/keys/%u %h/.ssh/ak\n"
+	    "authorizedkeyscommand none\n"
+	    "authorizedkeyscommanduser none\n"
+	    "authorizedkeyscommandtimeout 10\n"
+	    "authorizedkeyscommandcache none\n"
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
 	    "pidfile none\n"
@@ -1614,6 +1684,7 @@ main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_frontend),
 		cmocka_unit_test(test_restrictions_refused),
+		cmocka_unit_test(test_akcmd),
 		cmocka_unit_test(test_restrictions_by_value),
 		cmocka_unit_test(test_ignored_keywords),
 		cmocka_unit_test(test_ignored_noted_once),
