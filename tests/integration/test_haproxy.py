@@ -9,12 +9,14 @@ the real HAProxy of Debian (/usr/sbin/haproxy) and real OpenSSH clients.
 
 Setup: two jumpgate daemons, one shared host key and one authorized_keys
 directory, each with "ProxyProtocolFrom 127.0.0.1" and its own AuditLog
-file; HAProxy (the configuration HAPROXY_CFG below, written to the test's
-directory, run in the foreground with -db, stopped by its pid) listens on
-127.0.0.1 in mode tcp, roundrobin, send-proxy-v2, health checks carrying
-a PROXY v2 LOCAL header.  Clients bind 127.0.0.2 (ssh -b), so the address
-they come from differs from HAProxy's own (127.0.0.1) and one known_hosts
-line for HAProxy's port checks both instances (StrictHostKeyChecking yes).
+file and admin listener; HAProxy (HAPROXY_CFG and READY_CFG below,
+written to the test's directory, run in the foreground with -db, stopped
+by its pid) listens on 127.0.0.1 in mode tcp, roundrobin, send-proxy-v2,
+health checks carrying a PROXY v2 LOCAL header; a second backend, no
+frontend of its own, checks GET /readyz on the admin ports.  Clients
+bind 127.0.0.2 (ssh -b), so the address they come from differs from
+HAProxy's own (127.0.0.1) and one known_hosts line for HAProxy's port
+checks both instances (StrictHostKeyChecking yes).
 
 Why these HAProxy settings: health checks ("check", with the PROXY v2
 LOCAL header that check-send-proxy makes explicit) alone notice a dead
@@ -25,8 +27,9 @@ redispatch" moves that very connection to the other server, so no
 client sees the failure.  The checks bring a restarted instance back.
 
 Checks:
-  * README.md shows HAPROXY_CFG (with README_CFG's addresses).
-  * HAProxy's health checks mark both instances UP (stats socket).
+  * README.md shows HAPROXY_CFG and READY_CFG (README_CFG's addresses).
+  * HAProxy's health checks mark both instances UP (stats socket: L4OK,
+    and L7OK for /readyz).
   * The known_hosts line is really checked: with another key in it, ssh
     fails "Host key verification failed".
   * Four ssh -L sessions from 127.0.0.2 forward 256 KiB each way through
@@ -38,8 +41,9 @@ Checks:
     outbound ports; the instance's own log says "Accepted publickey for
     alice from 127.0.0.2 port P".
   * Drain: an ssh -L session on the second instance sends half of 256
-    KiB, SIGTERM: new ssh -W connections all get through (to the first
-    instance's audit), HAProxy marks the second DOWN, the held channel
+    KiB, SIGTERM: the readiness backend marks it DOWN with L7STS 503
+    while the session runs, new ssh -W connections all get through (to
+    the first instance's audit), HAProxy marks it DOWN, the held channel
     then finishes with every byte (sha256, and bytes_up/bytes_down in
     the drained instance's audit) and the daemon exits 0.  Started again
     on the same port, HAProxy marks it UP.
@@ -106,9 +110,21 @@ backend jumpgate
     server jg1 {jg1}
     server jg2 {jg2}
 """
-# README shows it so, with these values.
+# Readiness instead: appended to HAPROXY_CFG here, shown apart in README.
+READY_CFG = """\
+backend jumpgate-ready
+    balance roundrobin
+    # /readyz on the admin port: 503 from SIGTERM on.  With "port" the
+    # checks carry no PROXY header, which the admin listener does not read.
+    option httpchk GET /readyz
+    default-server send-proxy-v2 check inter 1s fall 1 rise 2
+    server jg1 {jg1} port {a1}
+    server jg2 {jg2} port {a2}
+"""
+# README shows them so, with these values.
 README_CFG = {'sock': '/run/haproxy/admin.sock', 'bind': ':22',
-              'jg1': '10.0.0.11:2222', 'jg2': '10.0.0.12:2222'}
+              'jg1': '10.0.0.11:2222', 'jg2': '10.0.0.12:2222',
+              'a1': '9122', 'a2': '9122'}
 
 
 class HAProxy:
@@ -118,10 +134,12 @@ class HAProxy:
         self.env = env
         self.port = J.free_port()
         self.sock = env.path('haproxy.sock')
-        self.cfg = env.write('haproxy.cfg', HAPROXY_CFG.format(
-            sock=self.sock, bind='127.0.0.1:%d' % self.port,
-            jg1='127.0.0.1:%d' % backends[0].port,
-            jg2='127.0.0.1:%d' % backends[1].port))
+        v = {'sock': self.sock, 'bind': '127.0.0.1:%d' % self.port,
+             'jg1': '127.0.0.1:%d' % backends[0].port,
+             'jg2': '127.0.0.1:%d' % backends[1].port,
+             'a1': backends[0].admin, 'a2': backends[1].admin}
+        self.cfg = env.write('haproxy.cfg', HAPROXY_CFG.format(**v) + '\n' +
+                             READY_CFG.format(**v))
         r = J.run([HAPROXY, '-c', '-q', '-f', self.cfg], timeout=T(60))
         assert r.rc == 0, r
         self.proc = J.Proc([HAPROXY, '-db', '-f', self.cfg], env=env,
@@ -131,8 +149,8 @@ class HAProxy:
         assert self.proc.running(), 'haproxy exited:\n' + \
             self.proc.stderr_text()
 
-    def servers(self):
-        """{server name: status} of the backend, from "show stat"."""
+    def servers(self, px='jumpgate'):
+        """{server name: its "show stat" row} of backend px."""
         try:
             with socket.socket(socket.AF_UNIX) as s:
                 s.settimeout(T(10))
@@ -147,15 +165,25 @@ class HAProxy:
         except OSError:
             return {}
         rows = csv.DictReader(io.StringIO(data.decode().lstrip('# ')))
-        return {r['svname']: r['status'] for r in rows
-                if r['pxname'] == 'jumpgate' and
+        return {r['svname']: r for r in rows if r['pxname'] == px and
                 r['svname'] not in ('FRONTEND', 'BACKEND')}
 
-    def wait_status(self, want):
-        J.wait_until(lambda: all(self.servers().get(k, '').startswith(v)
-                                 for k, v in want.items()),
-                     T(60), 'HAProxy servers %r (now %r)'
-                     % (want, self.servers()))
+    def wait_status(self, want, px='jumpgate', check=None):
+        """Waits until each server's status starts with want[server] and,
+        with check, its last check's status is that (a server starts UP
+        before its first check: "INI")."""
+        def ok():
+            now = self.servers(px)
+            return all(now.get(k, {}).get('status', '').startswith(v) and
+                       check in (None, now[k]['check_status'])
+                       for k, v in want.items())
+        try:
+            J.wait_until(ok, T(60), 'HAProxy %s servers %r' % (px, want))
+        except AssertionError as e:
+            raise AssertionError('%s; now %r' % (e, {
+                k: (r['status'], r['check_status'])
+                for k, r in self.servers(px).items()}))
+        return self.servers(px)
 
     def close(self):
         self.proc.stop()
@@ -190,13 +218,16 @@ def audit(d):
         return [json.loads(ln) for ln in f if ln.strip()]
 
 
-def start_jumpgate(c, name, port=None):
+def start_jumpgate(c, name, port=None, admin=None):
     """One instance: the shared host key and authorized_keys directory,
-    PROXY headers from HAProxy's address, its own audit file."""
+    PROXY headers from HAProxy's address, its own audit file and admin
+    listener."""
     audit_path = c.env.path(name + '.audit.json')
+    admin = admin or J.free_port()
     d = J.Daemon(c.env, name=name, port=port, hostkey=c.hostkey, extra=(
-        'ProxyProtocolFrom 127.0.0.1\nAuditLog %s' % audit_path))
-    d.audit = audit_path
+        'ProxyProtocolFrom 127.0.0.1\nAuditLog %s\n'
+        'AdminListen 127.0.0.1:%d' % (audit_path, admin)))
+    d.audit, d.admin = audit_path, admin
     return c.runner.watch(d.start())
 
 
@@ -229,13 +260,15 @@ def setup(env, r):
 def t_readme(c):
     with open(os.path.join(J.REPO, 'README.md')) as f:
         text = f.read()
-    want = ''.join(('    ' + ln) if ln.strip() else ln for ln in
-                   HAPROXY_CFG.format(**README_CFG).splitlines(True))
-    assert want in text, 'README.md does not show this haproxy.cfg:\n' + want
+    for cfg in (HAPROXY_CFG, READY_CFG):
+        want = ''.join(('    ' + ln) if ln.strip() else ln for ln in
+                       cfg.format(**README_CFG).splitlines(True))
+        assert want in text, 'README.md does not show:\n' + want
 
 
 def t_checks_up(c):
-    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'})
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'}, check='L4OK')
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'}, 'jumpgate-ready', 'L7OK')
 
 
 def t_host_key_checked(c):
@@ -366,6 +399,9 @@ def t_drain(c):
     m = jg2.mark()
     jg2.proc.send_signal(signal.SIGTERM)
     jg2.log.wait(r'^Received signal 15; terminating\.$', m)
+    # Still serving its session, it says it is not ready.
+    row = c.ha.wait_status({'jg2': 'DOWN'}, 'jumpgate-ready', 'L7STS')['jg2']
+    assert row['check_code'] == '503', row
     new_connections(c, FAILOVER // 2, jg1, 50)
     c.ha.wait_status({'jg1': 'UP', 'jg2': 'DOWN'})
     s.sendall(data[HALF:])
@@ -385,8 +421,9 @@ def t_drain(c):
     held.wait(T(60))    # the session went with the daemon
     gone(c, jg2)
     # Back on the same port: HAProxy's check finds it again.
-    c.jg[1] = start_jumpgate(c, 'jg2b', port=jg2.port)
-    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'})
+    c.jg[1] = start_jumpgate(c, 'jg2b', port=jg2.port, admin=jg2.admin)
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'}, check='L4OK')
+    c.ha.wait_status({'jg1': 'UP', 'jg2': 'UP'}, 'jumpgate-ready', 'L7OK')
 
 
 def t_failover(c):
