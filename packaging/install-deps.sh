@@ -9,7 +9,7 @@ if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev
 	       openssh-client openssh-server putty-tools dropbear-bin
 	       python3 python3-paramiko python3-asyncssh python3-yaml ncat socat curl procps
-	       systemd)
+	       haproxy systemd)
 fi
 
 . "$(dirname "$0")/build-lib.sh"

@@ -179,7 +179,6 @@ admin_bind_unix(const struct config *cf, const char *path)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	char dir[sizeof(sun.sun_path)], *slash;
 	uid_t uid;
 	gid_t gid;
 	mode_t mask;
@@ -192,14 +191,7 @@ admin_bind_unix(const struct config *cf, const char *path)
 		return -1;
 	}
 	str_lcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	drop = privs_target(cf, &uid, &gid);
-	str_lcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) == 0 && drop && chown(dir, uid, gid) == -1)
-			log_error("%s: chown %s: %s", __func__, dir,
-			    strerror(errno));
-	}
+	drop = privs_parent_dir(cf, path, &uid, &gid);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_error("AdminSocket %s: exists and is not a socket",

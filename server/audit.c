@@ -31,6 +31,13 @@
 #include "metrics.h"
 #include "session.h"
 
+/*
+ * How long the writer waits after the first line of a burst: a worker
+ * opening thousands of channels a second then costs the writer a few
+ * dozen wakeups and writes a second, not one per line.
+ */
+#define AUDIT_GATHER_MS	10
+
 static pthread_mutex_t	 audit_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 audit_cv = PTHREAD_COND_INITIALIZER;
 static struct evbuffer	*audit_queue;		/* audit_mtx */
@@ -75,6 +82,7 @@ audit_write(struct evbuffer *buf)
 static void *
 audit_main(void *arg)
 {
+	struct timespec gather = { 0, AUDIT_GATHER_MS * 1000000L };
 	struct evbuffer *batch;
 	int stop = 0;
 
@@ -85,6 +93,12 @@ audit_main(void *arg)
 		while (evbuffer_get_length(audit_queue) == 0 &&
 		    !audit_switch && !audit_stopping)
 			pthread_cond_wait(&audit_cv, &audit_mtx);
+		if (!audit_switch && !audit_stopping) {
+			/* Let a burst gather: one write, not one per line. */
+			pthread_mutex_unlock(&audit_mtx);
+			nanosleep(&gather, NULL);
+			pthread_mutex_lock(&audit_mtx);
+		}
 		evbuffer_add_buffer(batch, audit_queue);
 		if (audit_switch) {
 			/* Queued before the reopen: to the new file too. */

@@ -465,7 +465,6 @@ static int
 main_write_pidfile(const struct config *cf)
 {
 	const char *path = cf->c_pidfile;
-	char dir[4096], *slash;
 	FILE *f;
 	uid_t uid;
 	gid_t gid;
@@ -473,14 +472,7 @@ main_write_pidfile(const struct config *cf)
 
 	if (strcmp(path, "none") == 0)
 		return 0;
-	drop = privs_target(cf, &uid, &gid);
-	str_lcpy(dir, path, sizeof(dir));
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) == 0 && drop && chown(dir, uid, gid) == -1)
-			log_error("%s: chown %s: %s", __func__, dir,
-			    strerror(errno));
-	}
+	drop = privs_parent_dir(cf, path, &uid, &gid);
 	if ((f = fopen(path, "w")) == NULL) {
 		log_error("Couldn't create pid file \"%s\": %s", path,
 		    strerror(errno));

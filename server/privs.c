@@ -16,6 +16,7 @@
  * dependency for two of them.
  */
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 #include "config.h"
 #include "log.h"
 #include "privs.h"
+#include "str.h"
 
 static int
 privs_wanted(const struct config *cf)
@@ -63,6 +65,24 @@ privs_target(const struct config *cf, uid_t *uid, gid_t *gid)
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return 1;
+}
+
+int
+privs_parent_dir(const struct config *cf, const char *path, uid_t *uid,
+    gid_t *gid)
+{
+	char dir[4096], *slash;
+	int drop = privs_target(cf, uid, gid);
+
+	str_lcpy(dir, path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == 0 && drop &&
+		    chown(dir, *uid, *gid) == -1)
+			log_error("%s: chown %s: %s", __func__, dir,
+			    strerror(errno));
+	}
+	return drop;
 }
 
 /* CAP_SETUID and CAP_SETGID survive the switch to User (see below). */

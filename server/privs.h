@@ -27,6 +27,15 @@ int	privs_target(const struct config *cf, uid_t *uid, gid_t *gid);
 int	privs_check_akcmd(const struct config *cf, int started);
 
 /*
+ * Before the switch: makes path's missing parent directory (one level,
+ * mode 0755), given to User when the daemon will become User, so that
+ * User can remove what is made in it at exit.  Returns what
+ * privs_target returns, with the ids.
+ */
+int	privs_parent_dir(const struct config *cf, const char *path, uid_t *uid,
+	    gid_t *gid);
+
+/*
  * Becomes User (groups, gid, uid), keeping CAP_DAC_READ_SEARCH only when
  * an AuthorizedKeysFile pattern reaches into home directories, and
  * CAP_SETUID with CAP_SETGID only when AuthorizedKeysCommandUser is

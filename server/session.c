@@ -80,7 +80,7 @@ session_remote_id(struct session *s, char *buf, size_t len)
 }
 
 void
-session_accept(struct worker *w, int fd)
+session_accept(struct worker *w, int fd, const struct sockaddr *peer)
 {
 	struct session *s;
 
@@ -92,7 +92,11 @@ session_accept(struct worker *w, int fd)
 	clock_gettime(CLOCK_MONOTONIC, &s->s_started_mono);
 	metrics_add(&w->w_metrics.m_conns_opened, 1);
 	TAILQ_INIT(&s->s_channels);
-	addr_peer(fd, s->s_peer, sizeof(s->s_peer), &s->s_peer_port);
+	/*
+	 * accept's own address: getpeername fails once the peer has reset,
+	 * as a load balancer's health check does right after its header.
+	 */
+	addr_ntop(peer, s->s_peer, sizeof(s->s_peer), &s->s_peer_port);
 	addr_local(fd, s->s_local, sizeof(s->s_local), &s->s_local_port);
 	TAILQ_INSERT_TAIL(&w->w_sessions, s, s_entry);
 	w->w_nsessions++;

@@ -90,7 +90,7 @@ struct session {
 };
 
 /* Takes ownership of fd (an accepted, non-blocking socket). */
-void	session_accept(struct worker *w, int fd);
+void	session_accept(struct worker *w, int fd, const struct sockaddr *peer);
 
 /*
  * SSH on fd (owned), once s_peer and s_local are final: proxyconn.c calls

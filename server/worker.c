@@ -35,7 +35,7 @@ static void
 worker_on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	session_accept(arg, fd);
+	session_accept(arg, fd, sa);
 }
 
 /*

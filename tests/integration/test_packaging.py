@@ -28,9 +28,22 @@ Checks:
     names a volume, every ConfigMap/Secret volume names an object of the
     file and each of its items' keys exists there, every probe's port
     names a container port, containers run as non-root without privilege
-    escalation; each ConfigMap's jumpgate.conf passes `jumpgate -t`.
+    escalation; each ConfigMap's jumpgate.conf passes `jumpgate -t`, and
+    so does it with its commented-out "#ProxyProtocolFrom" line restored.
+    For each jumpgate container, against what `jumpgate -T` makes of the
+    configuration it mounts: AdminListen is set and not loopback (the
+    kubelet probes the pod's address), the startup, liveness and
+    readiness probes are HTTP GETs of /healthz, /healthz and /readyz on
+    that port, which is a container port and no Service's target, the pod
+    has prometheus.io/scrape "true" with that port and /metrics,
+    terminationGracePeriodSeconds exceeds the preStop sleep plus
+    ShutdownGraceTime, and an AuditLog file would be on a writable mount.
+  * each of those configurations, run (moved to 127.0.0.1 and free
+    ports), answers 200 to every probe's path and to the scrape path,
+    with metrics in the body, and exits 0 on SIGTERM.
 """
 
+import http.client
 import os
 import pwd
 import re
@@ -76,8 +89,9 @@ def as_checker(args):
             '--clear-groups', '--'] + args
 
 
-def check_conf(c, name, text):
-    """jumpgate -t on text, /etc/jumpgate/ moved into a private copy."""
+def write_conf(c, name, text):
+    """text written for -t or -T, /etc/jumpgate/ moved into a private
+    copy with a host key for each HostKey line; returns (dir, path)."""
     d = c.env.path('etc-' + re.sub(r'\W+', '-', name))
     os.makedirs(d, exist_ok=True)
     os.chmod(d, 0o755)
@@ -92,11 +106,31 @@ def check_conf(c, name, text):
     with open(p, 'w') as f:
         f.write(text)
     os.chmod(p, 0o644)
+    return d, p
+
+
+def check_conf(c, name, text):
+    """jumpgate -t on text: None, or what went wrong."""
+    d, p = write_conf(c, name, text)
     r = J.run(as_checker([J.daemon_path(), '-t', '-f', p]), timeout=T(60))
     if r.rc != 0:
         return '%s: jumpgate -t exit %s\n%s' % (name, r.rc,
                                                r.err_text.replace(d, '...'))
     return None
+
+
+def conf_settings(c, name, text):
+    """What jumpgate -T prints for text, as {keyword: first value}; None
+    when it does not load (check_conf says why)."""
+    _, p = write_conf(c, name + '-T', text)
+    r = J.run(as_checker([J.daemon_path(), '-T', '-f', p]), timeout=T(60))
+    if r.rc != 0:
+        return None
+    out = {}
+    for ln in r.out_text.splitlines():
+        kw, _, val = ln.partition(' ')
+        out.setdefault(kw, val)
+    return out
 
 
 # ---- manual page ---------------------------------------------------------
@@ -179,16 +213,102 @@ def t_debian_default(c):
 # ---- Kubernetes ----------------------------------------------------------
 
 def pod_specs(doc):
+    """[(pod metadata, pod spec)] of a Pod or a Deployment's template."""
     if doc['kind'] == 'Pod':
-        return [(doc['metadata'].get('labels', {}), doc['spec'])]
+        return [(doc['metadata'], doc['spec'])]
     if doc['kind'] == 'Deployment':
         t = doc['spec']['template']
-        return [(t['metadata'].get('labels', {}), t['spec'])]
+        return [(t['metadata'], t['spec'])]
     return []
 
 
 def subset(a, b):
     return all(b.get(k) == v for k, v in a.items())
+
+
+CONF_PATH = ETC + 'jumpgate.conf'
+PROXY_OPTION = re.compile(r'^(\s*)#\s*(ProxyProtocolFrom\s.*)$', re.M)
+PROBE_PATHS = {'startupProbe': '/healthz', 'livenessProbe': '/healthz',
+               'readinessProbe': '/readyz'}
+
+
+def port_number(ctr, port):
+    """A probe's or Service's port (name or number) as the container's
+    port number, or None."""
+    for p in ctr.get('ports', []):
+        if port in (p.get('name'), p['containerPort']):
+            return p['containerPort']
+    return None
+
+
+def pod_conf(spec, ctr, objs):
+    """The jumpgate.conf text a container reads, through its mount of
+    /etc/jumpgate/jumpgate.conf and the ConfigMap behind that volume."""
+    vols = {v['name']: v for v in spec.get('volumes', [])}
+    for m in ctr.get('volumeMounts', []):
+        v = vols.get(m['name'], {})
+        if m['mountPath'] == CONF_PATH and 'configMap' in v:
+            cm = objs.get(('ConfigMap', v['configMap']['name']), {})
+            return cm.get('data', {}).get(m.get('subPath', 'jumpgate.conf'))
+    return None
+
+
+def check_jumpgate(c, err, meta, spec, ctr, conf, exposed):
+    """A jumpgate container against the configuration it reads: probes
+    on the admin port the configuration opens (on the pod's address,
+    where the kubelet probes), Prometheus annotations naming it, a grace
+    period longer than preStop plus ShutdownGraceTime, an audit log it
+    can open, and the admin port out of every Service."""
+    cname = ctr['name']
+    cf = conf_settings(c, cname, conf)
+    if cf is None:
+        return          # check_conf reports why
+    admin = cf.get('adminlisten', 'none')
+    if admin == 'none':
+        err('%s: no AdminListen, so nothing answers the probes' % cname)
+        return
+    host, _, port = admin.rpartition(':')
+    port = int(port)
+    if host.strip('[]') in ('127.0.0.1', '::1') or host.startswith('127.'):
+        err('%s: AdminListen %s is loopback: the kubelet probes the pod\'s '
+            'address' % (cname, admin))
+    if port_number(ctr, port) is None:
+        err('%s: admin port %d is not a container port' % (cname, port))
+    for probe, path in PROBE_PATHS.items():
+        pr = ctr.get(probe)
+        if not pr or 'httpGet' not in pr:
+            err('%s: no HTTP %s' % (cname, probe))
+            continue
+        if port_number(ctr, pr['httpGet']['port']) != port:
+            err('%s: %s port %r is not the admin port %d'
+                % (cname, probe, pr['httpGet']['port'], port))
+        if pr['httpGet'].get('path') != path:
+            err('%s: %s path %s, not %s' % (cname, probe,
+                                            pr['httpGet'].get('path'), path))
+    ann = meta.get('annotations', {}) or {}
+    if ann.get('prometheus.io/scrape') != 'true':
+        err('%s: pod without prometheus.io/scrape "true"' % cname)
+    elif ann.get('prometheus.io/port') != str(port) or \
+            ann.get('prometheus.io/path') != '/metrics':
+        err('%s: prometheus.io/port %s path %s, not the admin port %d '
+            '/metrics' % (cname, ann.get('prometheus.io/port'),
+                          ann.get('prometheus.io/path'), port))
+    grace = spec.get('terminationGracePeriodSeconds', 30)
+    sleep = ctr.get('lifecycle', {}).get('preStop', {}).get(
+        'sleep', {}).get('seconds', 0)
+    drain = int(cf.get('shutdowngracetime', '30'))
+    if grace <= sleep + drain:
+        err('%s: terminationGracePeriodSeconds %d is not above preStop '
+            'sleep %d + ShutdownGraceTime %d' % (cname, grace, sleep, drain))
+    audit = cf.get('auditlog', 'none')
+    if audit not in ('none', 'stdout') and \
+            ctr.get('securityContext', {}).get('readOnlyRootFilesystem') \
+            and not any(audit.startswith(m['mountPath'].rstrip('/') + '/')
+                        and not m.get('readOnly')
+                        for m in ctr.get('volumeMounts', [])):
+        err('%s: AuditLog %s is on a read-only file system' % (cname, audit))
+    if port in exposed:
+        err('%s: a Service exposes the admin port %d' % (cname, port))
 
 
 def check_manifest(c, name, docs):
@@ -225,19 +345,32 @@ def check_manifest(c, name, docs):
                 err('Deployment %s: selector %r does not match its pod '
                     'labels %r' % (d['metadata']['name'], sel, labels))
         if d['kind'] == 'ConfigMap' and 'jumpgate.conf' in d.get('data', {}):
-            e = check_conf(c, '%s ConfigMap %s' % (name,
-                                                    d['metadata']['name']),
-                           d['data']['jumpgate.conf'])
-            if e:
-                errs.append(e)
+            cm = '%s ConfigMap %s' % (name, d['metadata']['name'])
+            text = d['data']['jumpgate.conf']
+            errs.append(check_conf(c, cm, text))
+            # The commented-out PROXY protocol option loads as well.
+            if PROXY_OPTION.search(text):
+                errs.append(check_conf(c, cm + ' with ProxyProtocolFrom',
+                                       PROXY_OPTION.sub(r'\1\2', text)))
         if d['kind'] == 'Secret':
             if not (d.get('stringData') or d.get('data')):
                 err('Secret %s holds nothing' % d['metadata']['name'])
+    errs = [e for e in errs if e]
 
     if not pods:
         err('no Pod or Deployment')
+    services = [d for d in docs if d['kind'] == 'Service']
     ports = set()
-    for labels, spec in pods:
+    exposed = set()
+    for meta, spec in pods:
+        for ctr in spec.get('containers', []):
+            for sv in services:
+                sel = sv['spec'].get('selector')
+                if sel and subset(sel, meta.get('labels', {})):
+                    exposed |= {port_number(ctr, p.get('targetPort',
+                                                       p.get('port')))
+                                for p in sv['spec'].get('ports', [])}
+    for meta, spec in pods:
         vols = {v['name']: v for v in spec.get('volumes', [])}
         for ctr in spec.get('containers', []):
             cname = ctr.get('name')
@@ -251,13 +384,12 @@ def check_manifest(c, name, docs):
                 if m['name'] not in vols:
                     err('%s mounts volume %s, which is not declared'
                         % (cname, m['name']))
-            for probe in ('startupProbe', 'readinessProbe',
-                          'livenessProbe'):
-                pr = ctr.get(probe)
-                if pr and 'tcpSocket' in pr and \
-                        pr['tcpSocket']['port'] not in cports:
-                    err('%s %s port %r is not a container port'
-                        % (cname, probe, pr['tcpSocket']['port']))
+            for probe in PROBE_PATHS:
+                pr = ctr.get(probe, {})
+                for how in ('tcpSocket', 'httpGet'):
+                    if how in pr and pr[how]['port'] not in cports:
+                        err('%s %s port %r is not a container port'
+                            % (cname, probe, pr[how]['port']))
             sc = ctr.get('securityContext', {})
             if 'jumpgate' in ctr['image']:
                 psc = spec.get('securityContext', {})
@@ -269,6 +401,11 @@ def check_manifest(c, name, docs):
                     err('%s: capabilities not dropped' % cname)
                 if 'startupProbe' not in ctr:
                     err('%s: no startupProbe' % cname)
+                conf = pod_conf(spec, ctr, objs)
+                if conf is None:
+                    err('%s: no ConfigMap mounted at %s' % (cname, CONF_PATH))
+                else:
+                    check_jumpgate(c, err, meta, spec, ctr, conf, exposed)
         for v in vols.values():
             for src, kind, ref in (('configMap', 'ConfigMap', 'name'),
                                    ('secret', 'Secret', 'secretName')):
@@ -285,11 +422,10 @@ def check_manifest(c, name, docs):
                     if it['key'] not in keys:
                         err('volume %s: %s %s has no key %s'
                             % (v['name'], kind, v[src][ref], it['key']))
-    for d in docs:
-        if d['kind'] != 'Service':
-            continue
+    for d in services:
         sel = d['spec'].get('selector', {})
-        if not sel or not any(subset(sel, lab) for lab, _ in pods):
+        if not sel or not any(subset(sel, m.get('labels', {}))
+                              for m, _ in pods):
             err('Service %s: selector %r matches no pod of the file'
                 % (d['metadata']['name'], sel))
         for p in d['spec'].get('ports', []):
@@ -311,20 +447,112 @@ def t_kubernetes(c):
     assert not errs, '\n'.join(errs)
 
 
-def t_kubernetes_catches(c):
-    """The checker itself: a broken manifest is reported."""
+def http_get(port, path):
+    """(status, body) of GET path on 127.0.0.1:port, as a kubelet asks."""
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=T(30))
+    try:
+        conn.request('GET', path)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def serve_and_probe(c, name, meta, ctr, conf):
+    """Runs jumpgate on conf, moved to 127.0.0.1 and free ports, and asks
+    every probe's path and the scrape path on its admin listener."""
+    ssh, admin = J.free_port(), J.free_port()
+    for rx, line in ((r'Port\s+\d+', 'Port %d' % ssh),
+                     (r'ListenAddress\s+\S+', 'ListenAddress 127.0.0.1'),
+                     (r'AdminListen\s+\S+', 'AdminListen 127.0.0.1:%d'
+                      % admin)):
+        conf = re.sub(r'^(\s*)%s$' % rx, r'\g<1>' + line, conf, flags=re.M)
+    _, path = write_conf(c, name + '-run', conf)
+    d = J.Proc([J.daemon_path(), '-f', path, '-e', '-o', 'User=root',
+                '-o', 'StrictModes=no', '-o', 'StateDirectory='
+                + c.env.statedir], env=c.env, name=name)
+    try:
+        d.wait_stderr(r'Server listening on 127\.0\.0\.1 port %d\.' % ssh)
+        ann = meta['annotations']
+        asks = [ctr[p]['httpGet']['path'] for p in PROBE_PATHS] + \
+            [ann['prometheus.io/path']]
+        for ask in asks:
+            st, body = http_get(admin, ask)
+            assert st == 200, '%s: GET %s: %d %r' % (name, ask, st, body)
+        assert b'jumpgate_connections_total' in body, body[:200]
+    finally:
+        rc = d.stop()
+    assert rc == 0, '%s: exit %s after SIGTERM:\n%s' % (name, rc,
+                                                       d.stderr_text())
+
+
+def t_kubernetes_serve(c):
+    d = os.path.join(PKG, 'kubernetes')
+    n = 0
+    for f in sorted(x for x in os.listdir(d) if x.endswith('.yaml')):
+        with open(os.path.join(d, f)) as fh:
+            docs = [x for x in yaml.safe_load_all(fh) if x is not None]
+        objs = {(x['kind'], x['metadata']['name']): x for x in docs}
+        for doc in docs:
+            for meta, spec in pod_specs(doc):
+                for ctr in spec['containers']:
+                    if 'jumpgate' in ctr['image']:
+                        serve_and_probe(c, f, meta, ctr,
+                                        pod_conf(spec, ctr, objs))
+                        n += 1
+    assert n >= 2, '%d jumpgate containers' % n
+
+
+def bastion_docs():
     with open(os.path.join(PKG, 'kubernetes', 'bastion.yaml')) as f:
         docs = [x for x in yaml.safe_load_all(f) if x is not None]
     dep = [x for x in docs if x['kind'] == 'Deployment'][0]
-    spec = dep['spec']['template']['spec']
-    spec['volumes'][0]['configMap']['name'] = 'no-such-config'
-    spec['containers'][0]['readinessProbe']['tcpSocket']['port'] = 'http'
     cm = [x for x in docs if x['kind'] == 'ConfigMap'][0]
-    cm['data']['jumpgate.conf'] += 'NoSuchKeyword yes\n'
-    errs = '\n'.join(check_manifest(c, 'broken', docs))
+    return docs, dep['spec']['template'], cm['data']
+
+
+def t_kubernetes_catches(c):
+    """The checker itself: a broken manifest is reported."""
+    docs, tmpl, data = bastion_docs()
+    spec = tmpl['spec']
+    ctr = spec['containers'][0]
+    spec['volumes'][0]['configMap']['name'] = 'no-such-config'
+    ctr['readinessProbe']['httpGet']['port'] = 'http'
+    data['jumpgate.conf'] += 'NoSuchKeyword yes\n'
+    errs = check_manifest(c, 'broken', docs)
+    # The configuration loads, but what mounts and probes it is wrong.
+    docs2, tmpl, data = bastion_docs()
+    spec = tmpl['spec']
+    ctr = spec['containers'][0]
+    ctr['livenessProbe']['httpGet']['port'] = 'ssh'
+    ctr['readinessProbe']['httpGet']['path'] = '/healthz'
+    spec['terminationGracePeriodSeconds'] = 35
+    tmpl['metadata']['annotations']['prometheus.io/port'] = '9123'
+    [x for x in docs2 if x['kind'] == 'Service'][0]['spec']['ports'].append(
+        {'name': 'metrics', 'port': 9122, 'targetPort': 'admin'})
+    conf = data['jumpgate.conf']
+    for a, b in (('AdminListen 0.0.0.0:9122', 'AdminListen 127.0.0.1:9122'),
+                 ('AuditLog stdout', 'AuditLog /var/log/jumpgate.json'),
+                 ('#ProxyProtocolFrom 10.0.0.0/16',
+                  '#ProxyProtocolFrom lb.example.com')):
+        assert a in conf, 'bastion.yaml has no "%s" line' % a
+        conf = conf.replace(a, b)
+    data['jumpgate.conf'] = conf
+    errs = '\n'.join(errs + check_manifest(c, 'broken2', docs2))
     for want in ('ConfigMap no-such-config is not in the file',
                  "readinessProbe port 'http' is not a container port",
-                 'Bad configuration option: NoSuchKeyword'):
+                 'Bad configuration option: NoSuchKeyword',
+                 "livenessProbe port 'ssh' is not the admin port 9122",
+                 'readinessProbe path /healthz, not /readyz',
+                 'terminationGracePeriodSeconds 35 is not above preStop '
+                 'sleep 5 + ShutdownGraceTime 30',
+                 'prometheus.io/port 9123 path /metrics, not the admin '
+                 'port 9122',
+                 'a Service exposes the admin port 9122',
+                 'AdminListen 127.0.0.1:9122 is loopback',
+                 'AuditLog /var/log/jumpgate.json is on a read-only file '
+                 'system',
+                 'with ProxyProtocolFrom: jumpgate -t exit 255'):
         assert want in errs, 'not reported: %s\n%s' % (want, errs)
 
 
@@ -341,4 +569,6 @@ if __name__ == '__main__':
          'configurations load', t_kubernetes),
         ('the manifest checker reports a broken manifest',
          t_kubernetes_catches),
+        ('each manifest\'s configuration, run, answers its probes and '
+         'the scrape on the admin port', t_kubernetes_serve),
     ])
