@@ -59,6 +59,7 @@ authca_check_line(char *cp, const char *loc, const char *user,
 	pol.cpo_principals = opts->ao_principals;
 	pol.cpo_addr = ip;
 	pol.cpo_now = time(NULL);
+	ret = -1;
 	if (!cert_check(c, &pol, &v))
 		authca_log_refusal(&v, loc);
 	else if (authkeys_authorise(opts, loc, user, ip) == -1)
@@ -76,7 +77,7 @@ authca_check_line(char *cp, const char *loc, const char *user,
 	cert_verdict_free(&v);
 done:
 	free(blob);
-	if (ret == 0)
+	if (ret != 1)
 		authkeys_opts_free(opts);
 	return ret;
 }

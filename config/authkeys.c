@@ -777,7 +777,8 @@ authkeys_authorise(const struct authkey_opts *o, const char *loc,
 /*
  * One non-blank line, leading blanks gone, in sshd's order: read the key
  * (after options if the line does not start with one), parse the options,
- * compare the key, authorise.  1 with *opts filled when the line grants.
+ * compare the key, authorise.  1 with *opts filled when the line grants,
+ * -1 when it is a CA line that refused the certificate, else 0.
  */
 static int
 authkeys_check_line(char *cp, const char *loc, const char *user,
@@ -908,7 +909,7 @@ authkeys_scan(const char *path, const char *user,
 	char *line = NULL, *cp, loc[256];
 	size_t linesize = 0;
 	unsigned long lineno = 0, nonblank = 0;
-	int found = 0;
+	int found = 0, r;
 	FILE *fp;
 
 	log_debug("trying public key file %s", path);
@@ -925,12 +926,13 @@ authkeys_scan(const char *path, const char *user,
 			continue;
 		nonblank++;
 		snprintf(loc, sizeof(loc), "%.200s:%lu", path, lineno);
-		if (authkeys_check_line(cp, loc, user, key, cert, ip,
-		    &out->am_opts) == 1) {
+		if ((r = authkeys_check_line(cp, loc, user, key, cert, ip,
+		    &out->am_opts)) == 1) {
 			found = 1;
 			str_lcpy(out->am_file, path, sizeof(out->am_file));
 			out->am_line = (int)lineno;
-		}
+		} else if (r == -1)
+			out->am_cert_refused = 1;
 	}
 	log_debug2("auth_check_authkeys_file: %s: processed %lu/%lu lines",
 	    path, nonblank, lineno);
@@ -1004,7 +1006,7 @@ authkeys_find_text(const char *text, size_t len, const char *loc_name,
 {
 	char *copy, *line, *next, *cp, loc[256];
 	unsigned long lineno = 0, nonblank = 0;
-	int found = 0;
+	int found = 0, r;
 
 	memset(out, 0, sizeof(*out));
 	if (key == NULL || ssh_key_is_public(key) == 0 ||
@@ -1027,12 +1029,13 @@ authkeys_find_text(const char *text, size_t len, const char *loc_name,
 			continue;
 		nonblank++;
 		snprintf(loc, sizeof(loc), "%.200s:%lu", loc_name, lineno);
-		if (authkeys_check_line(cp, loc, user, key, cert, client_ip,
-		    &out->am_opts) == 1) {
+		if ((r = authkeys_check_line(cp, loc, user, key, cert,
+		    client_ip, &out->am_opts)) == 1) {
 			found = 1;
 			str_lcpy(out->am_file, src, sizeof(out->am_file));
 			out->am_line = (int)lineno;
-		}
+		} else if (r == -1)
+			out->am_cert_refused = 1;
 	}
 	log_debug2("auth_check_authkeys_file: %s: processed %lu/%lu lines",
 	    loc_name, nonblank, lineno);

@@ -67,6 +67,7 @@ struct authkey_match {
 	char			 am_file[4096];
 	int			 am_line;
 	struct authkey_opts	 am_opts;
+	int			 am_cert_refused;	/* by a CA line */
 };
 
 /*
@@ -165,6 +166,7 @@ int	authkeys_find_acct(char *const *patterns, int npatterns,
  * line and the certificate to allow it.  A plain key never matches a
  * cert-authority line, a certificate never a plain line.
  */
+/* authca_check_line: 1 grants, -1 the line's CA refused, 0 not a CA line. */
 int	authca_check_line(char *cp, const char *loc, const char *user,
 	    const struct cert *cert, const char *ip,
 	    struct authkey_opts *opts);

@@ -484,8 +484,8 @@ auth_akrun_done(struct session *s, const char *out, size_t len)
 		    ssh_message_auth_pubkey(msg), ac.ac_cert, s->s_peer,
 		    &match) == 1;
 	auth_answer(s, msg, found, &match, &ac, out == NULL ?
-	    MAF_AKC_FAILED : s->s_auth_cert_refused ? MAF_CERT :
-	    MAF_UNKNOWN_KEY);
+	    MAF_AKC_FAILED : s->s_auth_cert_refused || match.am_cert_refused ?
+	    MAF_CERT : MAF_UNKNOWN_KEY);
 	authcert_close(&ac);
 	ssh_message_free(msg);
 	auth_resume(s);
@@ -607,14 +607,16 @@ auth_handle(struct session *s, ssh_message msg)
 		found = usable && authkeys_find_acct(cf->c_akfiles,
 		    cf->c_nakfiles, user, &s->s_acct, key, ac.ac_cert,
 		    s->s_peer, &match) == 1;
+	if (!found && match.am_cert_refused)
+		refused = 1;
 	s->s_auth_cert_refused = refused;
 	if (!found && usable && cf->c_akcmd.ak_argv != NULL &&
 	    auth_try_command(s, msg, key, ac.ac_cert, &match, &found)) {
 		authcert_close(&ac);
 		return 1;
 	}
-	auth_answer(s, msg, found, &match, &ac, refused ? MAF_CERT :
-	    MAF_UNKNOWN_KEY);
+	auth_answer(s, msg, found, &match, &ac, refused ||
+	    match.am_cert_refused ? MAF_CERT : MAF_UNKNOWN_KEY);
 	authcert_close(&ac);
 	return 0;
 }

@@ -429,11 +429,16 @@ def t_ca_line_user(c):
                  % re.escape(keys_file(c, 'carol')), m)
     k2 = K(c.env, 'ucarol2', 'ed25519')
     m = c.d.mark()
+    before = auth_failures(c)
     r = ssh_w_to(c, k2, sign(c, k2, ca=c.ca2, ident='id-carol2',
                              principals='dave'), 'carol', c.echo.port)
     assert r.rc == 255, r
     c.d.log.wait(r'^Refusing certificate ID "id-carol2" .*: Certificate '
                  r'invalid: name is not a listed principal$', m)
+    J.wait_until(lambda: auth_failures(c) > before, T(30),
+                 'a CA line\'s refusal counted as certificate')
+    wait_audit(c, event='auth.failure', cert_id='id-carol2',
+               reason='certificate')
     # a cert-authority line vouches for certificates, not for its own key
     m = c.d.mark()
     r = J.run(J.ssh_w_args(c.ca2, c.d, '127.0.0.1', c.echo.port,
