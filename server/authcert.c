@@ -154,6 +154,7 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 	const struct cert *c = ac->ac_cert;
 	struct cert_policy pol;
 	struct cert_verdict v;
+	char loc[sizeof(m->am_file) + 16];
 	int i, ok;
 
 	if (c == NULL || cc->cc_ca_file == NULL)
@@ -184,10 +185,11 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 		*refused = 1;
 		return 0;
 	}
+	snprintf(loc, sizeof(loc), "%s:%d", m->am_file, m->am_line);
 	if ((ok = cert_check(c, &pol, &v)) == 0)
 		authca_log_refusal(&v, cc->cc_ca_file);
 	else if (pol.cpo_principals != NULL && authkeys_authorise(&m->am_opts,
-	    m->am_file, user, s->s_peer) == -1) {
+	    loc, user, s->s_peer) == -1) {
 		log_error("Refused by key options");
 		ok = 0;
 	}
