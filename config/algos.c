@@ -70,10 +70,17 @@ static const char *const algos_hostkey[] = {
 
 /*
  * Client keys: SHA-2 signatures only, as sshd since 8.8; "ssh-rsa" (SHA-1)
- * is left out even when asked for, as are security keys and certificates,
- * which jumpgate does not verify.
+ * is left out even when asked for, as are security keys, which jumpgate
+ * does not verify.  Certificates of the same types are checked by
+ * config/cert.c (TrustedUserCAKeys).
  */
 static const char *const algos_pubkey[] = {
+	"ssh-ed25519-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com",
+	"rsa-sha2-512-cert-v01@openssh.com",
+	"rsa-sha2-256-cert-v01@openssh.com",
 	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
 	"ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", NULL,
 };
@@ -119,6 +126,12 @@ static const struct algos_table algos_tables[ALGOS_NKINDS] = {
 	    algos_keys_sshd, 1 },
 	[ALGOS_PUBKEY] = { "pubkeyacceptedalgorithms",
 	    "PubkeyAcceptedAlgorithms", algos_pubkey,
+	    "ssh-ed25519-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+	    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+	    "rsa-sha2-512-cert-v01@openssh.com,"
+	    "rsa-sha2-256-cert-v01@openssh.com,"
 	    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 	    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256",
 	    algos_keys_sshd, 1 },

@@ -339,7 +339,11 @@ authkeys_value_option(struct authkey_opts *o, const char **sp, int *nenv,
 		}
 		if ((v = authkeys_dequote(sp, errp)) == NULL)
 			return -1;
-		free(v);
+		/* principals= is what a cert-authority line checks. */
+		if (bit == AUTHKEYS_OPT_PRINCIPALS)
+			o->ao_principals = v;
+		else
+			free(v);
 		o->ao_flags |= bit;
 	} else if (authkeys_valopt(sp, "from")) {
 		if (o->ao_from != NULL) {
@@ -491,6 +495,8 @@ authkeys_opts_free(struct authkey_opts *opts)
 {
 	authkeys_permits_free(opts->ao_permitopen, opts->ao_npermitopen);
 	free(opts->ao_from);
+	free(opts->ao_principals);
+	free(opts->ao_cert_principal);
 	free(opts->ao_text);
 	memset(opts, 0, sizeof(*opts));
 }
@@ -731,7 +737,7 @@ authkeys_log_opts(const char *loc, const struct authkey_opts *o)
  * sshd's auth_authorise_keyopts() for a plain key: expiry, principals
  * without cert-authority, then from=.  0 when the line may be used.
  */
-static int
+int
 authkeys_authorise(const struct authkey_opts *o, const char *loc,
     const char *user, const char *ip)
 {
@@ -771,11 +777,13 @@ authkeys_authorise(const struct authkey_opts *o, const char *loc,
 /*
  * One non-blank line, leading blanks gone, in sshd's order: read the key
  * (after options if the line does not start with one), parse the options,
- * compare the key, authorise.  1 with *opts filled when the line grants.
+ * compare the key, authorise.  1 with *opts filled when the line grants,
+ * -1 when it is a CA line that refused the certificate, else 0.
  */
 static int
 authkeys_check_line(char *cp, const char *loc, const char *user,
-    const ssh_key key, const char *ip, struct authkey_opts *opts)
+    const ssh_key key, const struct cert *cert, const char *ip,
+    struct authkey_opts *opts)
 {
 	enum ssh_keytypes_e want = authkeys_type_family(ssh_key_type(key));
 	char *optstr = NULL, err[128], *fp = NULL;
@@ -785,6 +793,9 @@ authkeys_check_line(char *cp, const char *loc, const char *user,
 	int t, ret = 0;
 
 	memset(opts, 0, sizeof(*opts));
+	/* sshd: a certificate is for cert-authority lines only. */
+	if (cert != NULL)
+		return authca_check_line(cp, loc, user, cert, ip, opts);
 	if (authkeys_read_key(cp, want, &found, &t) == -1) {
 		log_debug2("%s: check options: '%s'", loc, cp);
 		optstr = cp;
@@ -892,13 +903,13 @@ authkeys_open(const char *path, const char *user,
 /* One file; 1 when found, with out filled. */
 static int
 authkeys_scan(const char *path, const char *user,
-    const struct authkeys_acct *acct, const ssh_key key, const char *ip,
-    struct authkey_match *out)
+    const struct authkeys_acct *acct, const ssh_key key,
+    const struct cert *cert, const char *ip, struct authkey_match *out)
 {
 	char *line = NULL, *cp, loc[256];
 	size_t linesize = 0;
 	unsigned long lineno = 0, nonblank = 0;
-	int found = 0;
+	int found = 0, r;
 	FILE *fp;
 
 	log_debug("trying public key file %s", path);
@@ -915,12 +926,13 @@ authkeys_scan(const char *path, const char *user,
 			continue;
 		nonblank++;
 		snprintf(loc, sizeof(loc), "%.200s:%lu", path, lineno);
-		if (authkeys_check_line(cp, loc, user, key, ip,
-		    &out->am_opts) == 1) {
+		if ((r = authkeys_check_line(cp, loc, user, key, cert, ip,
+		    &out->am_opts)) == 1) {
 			found = 1;
 			str_lcpy(out->am_file, path, sizeof(out->am_file));
 			out->am_line = (int)lineno;
-		}
+		} else if (r == -1)
+			out->am_cert_refused = 1;
 	}
 	log_debug2("auth_check_authkeys_file: %s: processed %lu/%lu lines",
 	    path, nonblank, lineno);
@@ -939,13 +951,14 @@ authkeys_find_home(char *const *patterns, int npatterns, const char *user,
 	memset(&acct, 0, sizeof(acct));
 	acct.aa_home = home;
 	return authkeys_find_acct(patterns, npatterns, user, &acct, key,
-	    client_ip, out);
+	    NULL, client_ip, out);
 }
 
 int
 authkeys_find_acct(char *const *patterns, int npatterns, const char *user,
     const struct authkeys_acct *acct, const ssh_key key,
-    const char *client_ip, struct authkey_match *out)
+    const struct cert *cert, const char *client_ip,
+    struct authkey_match *out)
 {
 	const char *home = acct->aa_home;
 	char path[PATH_MAX];
@@ -954,8 +967,8 @@ authkeys_find_acct(char *const *patterns, int npatterns, const char *user,
 	memset(out, 0, sizeof(*out));
 	if (key == NULL || ssh_key_is_public(key) == 0)
 		return 0;
-	/* Certificates need cert-authority lines: not supported yet. */
-	if (authkeys_type_short(ssh_key_type(key)) == NULL)
+	/* A certificate's key is not a plain key of the table. */
+	if (cert == NULL && authkeys_type_short(ssh_key_type(key)) == NULL)
 		return 0;
 	for (i = 0; i < npatterns && !found; i++) {
 		if (strcasecmp(patterns[i], "none") == 0)
@@ -966,7 +979,8 @@ authkeys_find_acct(char *const *patterns, int npatterns, const char *user,
 			    __func__, patterns[i], user);
 			continue;
 		}
-		found = authkeys_scan(path, user, acct, key, client_ip, out);
+		found = authkeys_scan(path, user, acct, key, cert, client_ip,
+		    out);
 	}
 	return found;
 }
@@ -987,15 +1001,16 @@ authkeys_find(char *const *patterns, int npatterns, const char *user,
 int
 authkeys_find_text(const char *text, size_t len, const char *loc_name,
     const char *src, const char *user, const ssh_key key,
-    const char *client_ip, struct authkey_match *out)
+    const struct cert *cert, const char *client_ip,
+    struct authkey_match *out)
 {
 	char *copy, *line, *next, *cp, loc[256];
 	unsigned long lineno = 0, nonblank = 0;
-	int found = 0;
+	int found = 0, r;
 
 	memset(out, 0, sizeof(*out));
 	if (key == NULL || ssh_key_is_public(key) == 0 ||
-	    authkeys_type_short(ssh_key_type(key)) == NULL)
+	    (cert == NULL && authkeys_type_short(ssh_key_type(key)) == NULL))
 		return 0;
 	/* A NUL in the output ends its line, as fgets would see it. */
 	copy = xmalloc(len + 1);
@@ -1014,12 +1029,13 @@ authkeys_find_text(const char *text, size_t len, const char *loc_name,
 			continue;
 		nonblank++;
 		snprintf(loc, sizeof(loc), "%.200s:%lu", loc_name, lineno);
-		if (authkeys_check_line(cp, loc, user, key, client_ip,
-		    &out->am_opts) == 1) {
+		if ((r = authkeys_check_line(cp, loc, user, key, cert,
+		    client_ip, &out->am_opts)) == 1) {
 			found = 1;
 			str_lcpy(out->am_file, src, sizeof(out->am_file));
 			out->am_line = (int)lineno;
-		}
+		} else if (r == -1)
+			out->am_cert_refused = 1;
 	}
 	log_debug2("auth_check_authkeys_file: %s: processed %lu/%lu lines",
 	    loc_name, nonblank, lineno);

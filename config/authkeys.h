@@ -21,6 +21,8 @@
 
 #include <libssh/libssh.h>
 
+struct cert;
+
 #define AUTHKEYS_MAX_PERMITOPEN	4096
 #define AUTHKEYS_PERMIT_ANY_PORT (-1)
 
@@ -34,6 +36,9 @@ struct authkey_opts {
 	struct permit_entry	*ao_permitopen;
 	int			 ao_npermitopen;
 	char			*ao_from;	/* from="..." pattern list */
+	char			*ao_principals;	/* principals="a,b" */
+	/* A certificate's principal that matched (Match Principal). */
+	char			*ao_cert_principal;
 	uint64_t		 ao_expiry;	/* expiry-time, UTC epoch; 0 none */
 	int			 ao_cert_authority;
 	char			*ao_text;	/* the options as written */
@@ -62,6 +67,7 @@ struct authkey_match {
 	char			 am_file[4096];
 	int			 am_line;
 	struct authkey_opts	 am_opts;
+	int			 am_cert_refused;	/* by a CA line */
 };
 
 /*
@@ -123,7 +129,8 @@ void	authkeys_match_free(struct authkey_match *m);
  */
 int	authkeys_find_text(const char *text, size_t len, const char *loc_name,
 	    const char *src, const char *user, const ssh_key key,
-	    const char *client_ip, struct authkey_match *out);
+	    const struct cert *cert, const char *client_ip,
+	    struct authkey_match *out);
 
 /*
  * The account a file is read for, and StrictModes (safepath.c).  With
@@ -146,8 +153,41 @@ int	safepath_check(int fd, const char *path,
 	    const struct authkeys_acct *acct, char *err, size_t errlen);
 int	authkeys_find_acct(char *const *patterns, int npatterns,
 	    const char *user, const struct authkeys_acct *acct,
-	    const ssh_key key, const char *client_ip,
+	    const ssh_key key, const struct cert *cert, const char *client_ip,
 	    struct authkey_match *out);
+
+/*
+ * Certificates (authca.c): with cert (key's parsed certificate, see
+ * cert.h) given to authkeys_find_acct or authkeys_find_text, only
+ * cert-authority lines are looked at, as sshd does: a line whose key is
+ * the certificate's CA, whose principals= (or else the user name) the
+ * certificate lists, and whose certificate cert_check() accepts, grants;
+ * the line's other options apply, and port forwarding needs both the
+ * line and the certificate to allow it.  A plain key never matches a
+ * cert-authority line, a certificate never a plain line.
+ */
+/* authca_check_line: 1 grants, -1 the line's CA refused, 0 not a CA line. */
+int	authca_check_line(char *cp, const char *loc, const char *user,
+	    const struct cert *cert, const char *ip,
+	    struct authkey_opts *opts);
+/*
+ * sshd's two lines for a refused certificate, src the CA's file or
+ * "file:line"; v from cert_check().
+ */
+struct cert_verdict;
+void	authca_log_refusal(const struct cert_verdict *v, const char *src);
+/*
+ * AuthorizedPrincipalsFile (authprinc.c), the path expanded: the
+ * certificate's principal that the first "[options] principal" line
+ * names (a view into cert), out filled with that line's file, number and
+ * options; NULL when no line does or the file cannot be read.
+ */
+const char *authprinc_find(const char *path, const char *user,
+	    const struct authkeys_acct *acct, const struct cert *cert,
+	    struct authkey_match *out);
+/* For authca.c: sshd's auth_authorise_keyopts() (expiry, from=). */
+int	authkeys_authorise(const struct authkey_opts *o, const char *loc,
+	    const char *user, const char *ip);
 
 /*
  * sshd's match_host_and_ip for from= (with UseDNS no, so the host name is

@@ -60,6 +60,7 @@ enum config_kind {
 	CK_LIVENESS_M,	/* the same, and sshd allows it inside Match */
 	CK_FRONTEND,	/* audit, admin listener, PROXY: frontend.c */
 	CK_AKCMD,	/* AuthorizedKeysCommand and its kin: akcmd.c */
+	CK_CERTS,	/* certificate logins: certcfg.c */
 	CK_POLICY,	/* forwarding policy: dest.c, also inside Match */
 	CK_LOGIN,	/* who may log in: login.c, also inside Match */
 	CK_MATCH,
@@ -91,6 +92,9 @@ static const struct config_keyword config_keywords[] = {
 	/* jumpgate's own: */
 	{ "AuthorizedKeysCommandTimeout", CK_AKCMD, NULL },
 	{ "AuthorizedKeysCommandCache", CK_AKCMD, NULL },
+	{ "TrustedUserCAKeys", CK_CERTS, NULL },
+	{ "AuthorizedPrincipalsFile", CK_CERTS, NULL },
+	{ "RevokedKeys", CK_CERTS, NULL },
 	{ "LogLevel", CK_LOGLEVEL, NULL },
 	{ "SyslogFacility", CK_FACILITY, NULL },
 	{ "PidFile", CK_PIDFILE, NULL },
@@ -155,9 +159,9 @@ static const struct config_keyword config_keywords[] = {
 	 */
 	/* libssh 0.10 has no way to offer a host certificate. */
 	{ "HostCertificate", CK_REFUSE, NULL },
-	{ "TrustedUserCAKeys", CK_REFUSE, NULL },
 	{ "RequiredRSASize", CK_REFUSE, NULL },
-	{ "RevokedKeys", CK_REFUSE_UNLESS, "none" },
+	/* Ignored, it would let the user name stand in for its answer. */
+	{ "AuthorizedPrincipalsCommand", CK_REFUSE_UNLESS, "none" },
 	{ "PubkeyAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "DSAAuthentication", CK_REFUSE_UNLESS, "yes" },
 	{ "PubkeyAuthOptions", CK_REFUSE_UNLESS, "none" },
@@ -178,9 +182,7 @@ static const struct config_keyword config_keywords[] = {
 	IGNM("Subsystem"), IGNM("X11DisplayOffset"), IGNM("X11Forwarding"),
 	IGNM("X11UseLocalhost"),
 	/* authentication methods jumpgate never offers: */
-	IGNM("AuthorizedPrincipalsCommand"),
 	IGNM("AuthorizedPrincipalsCommandUser"),
-	IGNM("AuthorizedPrincipalsFile"),
 	IGNM("ChallengeResponseAuthentication"), IGNM("GSSAPIAuthentication"),
 	IGNM("HostbasedAcceptedAlgorithms"), IGNM("HostbasedAcceptedKeyTypes"),
 	IGNM("HostbasedAuthentication"),
@@ -866,7 +868,7 @@ config_parse(struct config *cf, const char *line, const char *name,
 	 * limit the operator believes in.
 	 */
 	if (inmatch && (ck->ck_kind == CK_LIVENESS_M ||
-	    ck->ck_kind == CK_AKCMD)) {
+	    ck->ck_kind == CK_AKCMD || ck->ck_kind == CK_CERTS)) {
 		config_fail(&cx, "Unsupported option %s inside Match: jumpgate "
 		    "applies it to every connection only", kw);
 		goto done;
@@ -918,6 +920,14 @@ config_parse(struct config *cf, const char *line, const char *name,
 			goto done;
 		break;
 	case CK_LOGIN:
+		/* Decided at the first request, before any key is known. */
+		if (inmatch && config_match_has_principal(
+		    &cf->c_matches[pos->cp_block - 1])) {
+			config_fail(&cx, "%s is not allowed in a Match block "
+			    "with Principal: who may log in is decided before "
+			    "the key is known", kw);
+			goto done;
+		}
 		if (config_login_parse(inmatch ?
 		    &cf->c_matches[pos->cp_block - 1].cm_login : &cf->c_login,
 		    kw, av, ac, msg, sizeof(msg)) == -1) {
@@ -939,6 +949,11 @@ config_parse(struct config *cf, const char *line, const char *name,
 	case CK_AKCMD:
 		if (akcmd_parse(&cf->c_akcmd, kw, av, ac, config_intern(cf,
 		    name, lineno), name, lineno, err, errlen) == -1)
+			goto done;
+		break;
+	case CK_CERTS:
+		if (certcfg_parse(&cf->c_certs, kw, av, ac, name, lineno, err,
+		    errlen) == -1)
 			goto done;
 		break;
 	case CK_REFUSE:
@@ -1198,6 +1213,7 @@ config_free(struct config *cf)
 	cf->c_pidfile = cf->c_state_dir = cf->c_user = NULL;
 	config_frontend_free(cf);
 	akcmd_free(&cf->c_akcmd);
+	certcfg_free(&cf->c_certs);
 	config_policy_free(&cf->c_policy);
 	config_login_free(&cf->c_login);
 	for (i = 0; i < cf->c_nmatches; i++)

@@ -16,6 +16,7 @@
 
 #include "akcmd.h"
 #include "algos.h"
+#include "certcfg.h"
 #include "policy.h"
 
 #define CONFIG_MAX_PORTS	16
@@ -45,6 +46,8 @@ struct config_conninfo {
 	const char	*ci_addr;	/* client address, numeric */
 	const char	*ci_laddr;	/* our address, numeric */
 	int		 ci_lport;
+	/* The certificate's matched principal; NULL before authentication. */
+	const char	*ci_principal;
 };
 
 enum config_match_kind {
@@ -53,6 +56,7 @@ enum config_match_kind {
 	CONFIG_MATCH_ADDRESS,
 	CONFIG_MATCH_LOCALADDRESS,
 	CONFIG_MATCH_LOCALPORT,
+	CONFIG_MATCH_PRINCIPAL,		/* jumpgate's own */
 };
 
 struct config_match_crit {
@@ -183,6 +187,7 @@ struct config {
 	char			*c_admin_socket;	/* "none" or a path */
 	char			*c_proxy_from;	/* address list, or "none" */
 	struct config_akcmd	 c_akcmd;	/* AuthorizedKeysCommand */
+	struct config_certs	 c_certs;	/* TrustedUserCAKeys, ... */
 	struct policy_settings	 c_policy;	/* the global section's */
 	struct config_login	 c_login;	/* the global section's */
 	struct config_match	*c_matches;
@@ -337,6 +342,8 @@ int	config_policy_parse(struct policy_settings *ps, const char *keyword,
 	    char **av, int ac, const char *file, int line, const char *src,
 	    char *err, size_t errlen);
 void	config_policy_dump(const struct policy_settings *ps, int fd);
+/* 1 when the block has a Principal criterion: policy keywords only. */
+int	config_match_has_principal(const struct config_match *cm);
 int	config_match_parse(struct config *cf, char **av, int ac,
 	    const char *file, int line, char *err, size_t errlen);
 void	config_match_free(struct config_match *cm);

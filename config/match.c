@@ -42,6 +42,8 @@ static const struct {
 	{ "Address", CONFIG_MATCH_ADDRESS },
 	{ "LocalAddress", CONFIG_MATCH_LOCALADDRESS },
 	{ "LocalPort", CONFIG_MATCH_LOCALPORT },
+	/* jumpgate's own: the certificate's principal that logged in. */
+	{ "Principal", CONFIG_MATCH_PRINCIPAL },
 };
 
 /* sshd takes these as "name=value" too (match_cfg_line). */
@@ -233,6 +235,17 @@ fail:
 }
 
 int
+config_match_has_principal(const struct config_match *cm)
+{
+	int i;
+
+	for (i = 0; i < cm->cm_ncrit; i++)
+		if (cm->cm_crit[i].mc_kind == CONFIG_MATCH_PRINCIPAL)
+			return 1;
+	return 0;
+}
+
+int
 config_match_applies(const struct config_match *cm,
     const struct config_conninfo *ci)
 {
@@ -270,6 +283,19 @@ config_match_applies(const struct config_match *cm,
 			log_debug("connection from %.100s matched "
 			    "'LocalAddress %.100s' at line %d", ci->ci_laddr,
 			    mc->mc_patterns, cm->cm_line);
+			break;
+		case CONFIG_MATCH_PRINCIPAL:
+			/*
+			 * Known once a certificate authenticated: never
+			 * before, never for a plain key.
+			 */
+			if (ci == NULL || ci->ci_principal == NULL ||
+			    pattern_match_list(ci->ci_principal,
+			    mc->mc_patterns, 0) != 1)
+				return 0;
+			log_debug("principal %.100s matched 'Principal %.100s' "
+			    "at line %d", ci->ci_principal, mc->mc_patterns,
+			    cm->cm_line);
 			break;
 		case CONFIG_MATCH_LOCALPORT:
 			if (ci == NULL || ci->ci_lport <= 0 ||
@@ -389,6 +415,8 @@ config_parse_conninfo(char *spec, struct config_conninfo *ci,
 			*next++ = '\0';
 		if ((v = match_spec_value(p, "user=")) != NULL)
 			ci->ci_user = v;
+		else if ((v = match_spec_value(p, "principal=")) != NULL)
+			ci->ci_principal = v;
 		else if ((v = match_spec_value(p, "addr=")) != NULL ||
 		    (v = match_spec_value(p, "laddr=")) != NULL) {
 			/* A typo here would silently match nothing. */
@@ -490,6 +518,7 @@ config_dump_with(const struct config *cf, const struct config_conninfo *ci,
 		dprintf(fd, " %s", cf->c_akfiles[i]);
 	dprintf(fd, "\n");
 	akcmd_dump(&cf->c_akcmd, fd);
+	certcfg_dump(&cf->c_certs, fd);
 	dprintf(fd, "loglevel %s\n", log_level_name(cf->c_log_level));
 	dprintf(fd, "syslogfacility %s\n",
 	    log_facility_name(cf->c_syslog_facility));

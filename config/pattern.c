@@ -283,3 +283,41 @@ pattern_addr_list(const char *addr, const char *list, int strict)
 	}
 	return ret;
 }
+
+/*
+ * Unlike pattern_addr_list, any bad entry fails the whole list, even
+ * after a match: the list comes signed in a certificate, and sshd
+ * refuses a certificate whose list it cannot read.
+ */
+int
+pattern_addr_cidr_list(const char *addr, const char *list)
+{
+	struct pattern_addr try, net;
+	const char *p, *end;
+	unsigned int bits;
+	size_t len;
+	int ret = 0;
+
+	if (list == NULL)
+		return -1;
+	if (addr != NULL) {
+		if (pattern_addr_pton(addr, &try, 0) == -1)
+			return 0;
+		pattern_addr_unmap(&try);
+	}
+	for (p = list;; p = end + 1) {
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		/* sshd's INET6_ADDRSTRLEN + 3 and VALID_CIDR_CHARS. */
+		if (len == 0 || len > INET6_ADDRSTRLEN + 3 ||
+		    strspn(p, "0123456789abcdefABCDEF.:/") < len)
+			return -1;
+		if (pattern_addr_cidr(p, len, 1, &net, &bits) != 0)
+			return -1;
+		if (addr != NULL && pattern_addr_netmatch(&try, &net, bits))
+			ret = 1;
+		if (*end == '\0')
+			break;
+	}
+	return ret;
+}

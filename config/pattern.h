@@ -43,5 +43,12 @@ int	pattern_addr_netmatch(const struct pattern_addr *a,
  * strict parses the peer and the entries as pattern_addr_pton does.
  */
 int	pattern_addr_list(const char *addr, const char *list, int strict);
+/*
+ * sshd's addr_match_cidr_list, for a certificate's source-address: only
+ * numeric CIDR entries (inet_pton(3) forms), no globs, no negation.  1
+ * match, 0 none, -1 the list is invalid.  With addr NULL it only checks
+ * the list.
+ */
+int	pattern_addr_cidr_list(const char *addr, const char *list);
 
 #endif

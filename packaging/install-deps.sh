@@ -4,7 +4,7 @@
 #   packaging/install-deps.sh --test   plus every client and tool the tests drive
 set -euo pipefail
 
-pkgs=(meson ninja-build pkg-config gcc libc6-dev libssh-dev libevent-dev)
+pkgs=(meson ninja-build pkg-config gcc libc6-dev libssh-dev libevent-dev libssl-dev)
 if [ "${1:-}" = "--test" ]; then
 	pkgs+=(libcmocka-dev clang libclang-rt-14-dev
 	       openssh-client openssh-server putty-tools dropbear-bin

@@ -217,7 +217,7 @@ audit_time(char *buf, size_t len)
 /* The fields every event has: when, what, which session, who, from where. */
 static struct evbuffer *
 audit_begin(struct json *j, const char *event, const struct session *s,
-    const char *user, const char *keydesc)
+    const char *user, const char *keydesc, const struct audit_cert *cert)
 {
 	struct evbuffer *line;
 	char when[64], type[32] = "";
@@ -242,6 +242,14 @@ audit_begin(struct json *j, const char *event, const struct session *s,
 	}
 	json_str(j, "key_type", type[0] != '\0' ? type : NULL);
 	json_str(j, "key_fp", fp);
+	if (cert == NULL || cert->ad_id == NULL)
+		cert = NULL;
+	json_str(j, "cert_id", cert != NULL ? cert->ad_id : NULL);
+	if (cert != NULL)
+		json_uint(j, "cert_serial", cert->ad_serial);
+	else
+		json_str(j, "cert_serial", NULL);
+	json_str(j, "ca_fp", cert != NULL ? cert->ad_ca_fp : NULL);
 	json_str(j, "client_addr", s->s_peer);
 	json_int(j, "client_port", s->s_peer_port);
 	json_str(j, "via_addr", s->s_via[0] != '\0' ? s->s_via : NULL);
@@ -261,7 +269,7 @@ audit_end(struct json *j, struct evbuffer *line)
 
 void
 audit_auth(const struct session *s, const char *user, const char *keydesc,
-    const char *reason)
+    const struct audit_cert *cert, const char *reason)
 {
 	struct evbuffer *line;
 	struct json j;
@@ -269,7 +277,7 @@ audit_auth(const struct session *s, const char *user, const char *keydesc,
 	if (!audit_enabled())
 		return;
 	line = audit_begin(&j, reason == NULL ? "auth.success" :
-	    "auth.failure", s, user, keydesc);
+	    "auth.failure", s, user, keydesc, cert);
 	json_str(&j, "key_source", reason == NULL ? s->s_key_src : NULL);
 	json_str(&j, "reason", reason);
 	audit_end(&j, line);
@@ -298,7 +306,8 @@ audit_channel_open(const struct channel *ch)
 
 	if (!audit_enabled())
 		return;
-	line = audit_begin(&j, "channel.open", s, s->s_user, s->s_keydesc);
+	line = audit_begin(&j, "channel.open", s, s->s_user, s->s_keydesc,
+	    &s->s_cert);
 	audit_channel_fields(&j, ch);
 	audit_end(&j, line);
 }
@@ -312,7 +321,8 @@ audit_channel_deny(const struct session *s, const char *orig, int orig_port,
 
 	if (!audit_enabled())
 		return;
-	line = audit_begin(&j, "channel.deny", s, s->s_user, s->s_keydesc);
+	line = audit_begin(&j, "channel.deny", s, s->s_user, s->s_keydesc,
+	    &s->s_cert);
 	json_str(&j, "channel", NULL);
 	json_str(&j, "originator_host", orig);
 	json_int(&j, "originator_port", orig_port);
@@ -337,7 +347,8 @@ audit_channel_close(const struct channel *ch)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - ch->ch_opened_mono.tv_sec) +
 	    (double)(now.tv_nsec - ch->ch_opened_mono.tv_nsec) / 1e9;
-	line = audit_begin(&j, "channel.close", s, s->s_user, s->s_keydesc);
+	line = audit_begin(&j, "channel.close", s, s->s_user, s->s_keydesc,
+	    &s->s_cert);
 	audit_channel_fields(&j, ch);
 	json_uint(&j, "bytes_up", ch->ch_bytes_in);
 	json_uint(&j, "bytes_down", ch->ch_bytes_out);

@@ -18,6 +18,13 @@
 struct session;
 struct channel;
 
+/* A certificate's identity, in auth events and the session's channels. */
+struct audit_cert {
+	char			*ad_id;		/* key id; NULL: a plain key */
+	unsigned long long	 ad_serial;
+	char			 ad_ca_fp[64];	/* "SHA256:..." of the CA */
+};
+
 /*
  * Start-up and SIGHUP (main thread): "none", "stdout" or a path, opened
  * for appending (reopened on every call, for log rotation).  -1 with
@@ -29,9 +36,13 @@ void	audit_close(void);
 /* 1 when events are written: callers skip building them otherwise. */
 int	audit_enabled(void);
 
-/* reason: NULL on success, else a short word ("unknown_key", ...). */
+/*
+ * reason: NULL on success, else a short word ("unknown_key", ...); cert
+ * NULL for a plain key.
+ */
 void	audit_auth(const struct session *s, const char *user,
-	    const char *keydesc, const char *reason);
+	    const char *keydesc, const struct audit_cert *cert,
+	    const char *reason);
 /* The channel was confirmed: connected to ch's target. */
 void	audit_channel_open(const struct channel *ch);
 /*

@@ -24,6 +24,7 @@
 #include "akrun.h"
 #include "audit.h"
 #include "auth.h"
+#include "authcert.h"
 #include "authkeys.h"
 #include "config.h"
 #include "log.h"
@@ -43,26 +44,31 @@
 /* A failed attempt, counted by cause and audited. */
 static void
 auth_count_failure(struct session *s, const char *user, const char *keydesc,
-    enum metrics_auth_fail why)
+    const struct audit_cert *cert, enum metrics_auth_fail why)
 {
 	metrics_add(&s->s_worker->w_metrics.m_auth_fail[why], 1);
-	audit_auth(s, user, keydesc, metrics_auth_fail_name(why));
+	audit_auth(s, user, keydesc, cert, metrics_auth_fail_name(why));
 }
 
-/* sshd's Accepted/Failed publickey line; failures are counted too. */
+/*
+ * sshd's Accepted/Failed publickey line, with a certificate's ID, serial
+ * and CA after the key; failures are counted too.
+ */
 static void
 auth_log(struct session *s, const char *user, const char *keydesc,
-    int failed, enum metrics_auth_fail why)
+    const struct authcert *ac, int failed, enum metrics_auth_fail why)
 {
+	const struct audit_cert *cert = ac != NULL && ac->ac_cert != NULL ?
+	    &ac->ac_audit : NULL;
 	int level = LOG_LVL_VERBOSE;
 	int max = s->s_worker->w_config->c_max_auth_tries;
 	int accepted = !failed, invalid = failed && why == MAF_INVALID_USER;
 
 	if (failed)
-		auth_count_failure(s, user, keydesc, why);
+		auth_count_failure(s, user, keydesc, cert, why);
 	else {
 		metrics_add(&s->s_worker->w_metrics.m_auth_ok, 1);
-		audit_auth(s, user, keydesc, NULL);
+		audit_auth(s, user, keydesc, cert, NULL);
 	}
 
 	/* sshd raises failures to INFO for bad users and repeat offenders. */
@@ -71,7 +77,7 @@ auth_log(struct session *s, const char *user, const char *keydesc,
 	log_msg(level, "%s publickey for %s%.100s from %s port %d ssh2: %s%s",
 	    accepted ? "Accepted" : "Failed", invalid ? "invalid user " : "",
 	    user, s->s_peer, s->s_peer_port, keydesc,
-	    "");
+	    cert != NULL ? ac->ac_suffix : "");
 }
 
 /*
@@ -96,6 +102,21 @@ auth_key_allowed(const struct config *cf, ssh_key key)
 	case SSH_KEYTYPE_RSA:
 		return algos_list_has(list, "rsa-sha2-512") ||
 		    algos_list_has(list, "rsa-sha2-256");
+	case SSH_KEYTYPE_ED25519_CERT01:
+		return algos_list_has(list, "ssh-ed25519-cert-v01@openssh.com");
+	case SSH_KEYTYPE_ECDSA_P256_CERT01:
+		return algos_list_has(list,
+		    "ecdsa-sha2-nistp256-cert-v01@openssh.com");
+	case SSH_KEYTYPE_ECDSA_P384_CERT01:
+		return algos_list_has(list,
+		    "ecdsa-sha2-nistp384-cert-v01@openssh.com");
+	case SSH_KEYTYPE_ECDSA_P521_CERT01:
+		return algos_list_has(list,
+		    "ecdsa-sha2-nistp521-cert-v01@openssh.com");
+	case SSH_KEYTYPE_RSA_CERT01:
+		return algos_list_has(list,
+		    "rsa-sha2-512-cert-v01@openssh.com") ||
+		    algos_list_has(list, "rsa-sha2-256-cert-v01@openssh.com");
 	default:
 		return 0;
 	}
@@ -141,6 +162,7 @@ auth_conninfo(const struct session *s, const char *user,
 	ci->ci_addr = s->s_peer;
 	ci->ci_laddr = s->s_local;
 	ci->ci_lport = s->s_local_port;
+	ci->ci_principal = NULL;
 }
 
 /* Match blocks are decided once, now that the user is known. */
@@ -151,6 +173,7 @@ auth_policy_init(struct session *s)
 	struct config_conninfo ci;
 
 	auth_conninfo(s, s->s_user, &ci);
+	ci.ci_principal = s->s_keyopts.ao_cert_principal;
 	s->s_config = config_ref(w->w_config);
 	config_effective_policy(s->s_config, &ci, &s->s_policy);
 	s->s_policy_ctx.pc_set = &s->s_policy;
@@ -265,8 +288,11 @@ auth_start(struct session *s, const char *user)
 	s->s_acct.aa_gid = ac.ac_gid;
 	s->s_acct.aa_account = ac.ac_exists;
 	s->s_acct.aa_strict = cf->c_strict_modes;
-	/* A command may know any name: only its answer tells. */
-	if (cf->c_akcmd.ak_argv == NULL &&
+	/*
+	 * A command may know any name, and a CA may certify any: only the
+	 * answer or the certificate tells.
+	 */
+	if (cf->c_akcmd.ak_argv == NULL && cf->c_certs.cc_ca_file == NULL &&
 	    !authkeys_user_known_home(cf->c_akfiles, cf->c_nakfiles, user,
 	    s->s_home)) {
 		log_info("Invalid user %.100s from %s port %d", user,
@@ -292,7 +318,7 @@ auth_start(struct session *s, const char *user)
 static void
 auth_too_many(struct session *s, const char *user)
 {
-	auth_count_failure(s, user, NULL, MAF_TOO_MANY);
+	auth_count_failure(s, user, NULL, NULL, MAF_TOO_MANY);
 	log_error("maximum authentication attempts exceeded for %s%.100s "
 	    "from %s port %d ssh2 [preauth]",
 	    s->s_invalid_logged ? "invalid user " : "", user, s->s_peer,
@@ -354,7 +380,8 @@ auth_failed(struct session *s, ssh_message msg, const char *user, int method)
  */
 static void
 auth_answer(struct session *s, ssh_message msg, int found,
-    struct authkey_match *match, enum metrics_auth_fail why)
+    struct authkey_match *match, const struct authcert *ac,
+    enum metrics_auth_fail why)
 {
 	const char *user = s->s_authuser;
 	ssh_key key = ssh_message_auth_pubkey(msg);
@@ -362,9 +389,12 @@ auth_answer(struct session *s, ssh_message msg, int found,
 	    ssh_message_auth_publickey_state(msg);
 	char keysrc[sizeof(match->am_file) + 16], keydesc[128];
 
-	auth_key_describe(key, keydesc, sizeof(keydesc));
+	if (ac->ac_cert != NULL)
+		str_lcpy(keydesc, ac->ac_keydesc, sizeof(keydesc));
+	else
+		auth_key_describe(key, keydesc, sizeof(keydesc));
 	if (!found) {
-		auth_log(s, user, keydesc, 1,
+		auth_log(s, user, keydesc, ac, 1,
 		    state == SSH_PUBLICKEY_STATE_WRONG ? MAF_BAD_SIGNATURE :
 		    why);
 		goto fail;
@@ -380,7 +410,7 @@ auth_answer(struct session *s, ssh_message msg, int found,
 	/* SSH_PUBLICKEY_STATE_VALID: libssh verified the signature. */
 	if (!auth_root_allowed(s, user)) {
 		authkeys_match_free(match);
-		auth_log(s, user, keydesc, 1, MAF_ROOT_REFUSED);
+		auth_log(s, user, keydesc, ac, 1, MAF_ROOT_REFUSED);
 		goto fail;
 	}
 	s->s_user = xstrdup(user);
@@ -392,7 +422,12 @@ auth_answer(struct session *s, ssh_message msg, int found,
 	authkeys_match_free(match);
 	auth_policy_init(s);
 	str_lcpy(s->s_keydesc, keydesc, sizeof(s->s_keydesc));
-	auth_log(s, user, keydesc, 0, 0);
+	if (ac->ac_cert != NULL) {
+		/* Kept for the channel events of the session. */
+		s->s_cert = ac->ac_audit;
+		s->s_cert.ad_id = xstrdup(ac->ac_audit.ad_id);
+	}
+	auth_log(s, user, keydesc, ac, 0, 0);
 	auth_log_user_permits(s);
 	ssh_message_auth_reply_success(msg, 0);
 	s->s_state = SESSION_OPEN;
@@ -435,17 +470,23 @@ auth_akrun_done(struct session *s, const char *out, size_t len)
 	const struct config *cf = s->s_worker->w_config;
 	ssh_message msg = s->s_auth_msg;
 	struct authkey_match match;
+	struct authcert ac;
 	uint64_t mark = session_io_mark(s);
 	int found = 0;
 
 	s->s_auth_msg = NULL;
 	memset(&match, 0, sizeof(match));
+	/* It parsed before the command was started. */
+	(void)authcert_open(ssh_message_auth_pubkey(msg), &ac);
 	if (out != NULL && cf->c_akcmd.ak_argv != NULL)
 		found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
 		    "AuthorizedKeysCommand", s->s_authuser,
-		    ssh_message_auth_pubkey(msg), s->s_peer, &match) == 1;
-	auth_answer(s, msg, found, &match, out == NULL ? MAF_AKC_FAILED :
-	    MAF_UNKNOWN_KEY);
+		    ssh_message_auth_pubkey(msg), ac.ac_cert, s->s_peer,
+		    &match) == 1;
+	auth_answer(s, msg, found, &match, &ac, out == NULL ?
+	    MAF_AKC_FAILED : s->s_auth_cert_refused || match.am_cert_refused ?
+	    MAF_CERT : MAF_UNKNOWN_KEY);
+	authcert_close(&ac);
 	ssh_message_free(msg);
 	auth_resume(s);
 	/* Outside the pump: flush the reply, free a session now dead. */
@@ -458,7 +499,7 @@ auth_akrun_done(struct session *s, const char *out, size_t len)
  */
 static int
 auth_try_command(struct session *s, ssh_message msg, ssh_key key,
-    struct authkey_match *match, int *found)
+    const struct cert *cert, struct authkey_match *match, int *found)
 {
 	const struct config *cf = s->s_worker->w_config;
 	char *out;
@@ -470,8 +511,8 @@ auth_try_command(struct session *s, ssh_message msg, ssh_key key,
 		return 1;
 	case 0:
 		*found = authkeys_find_text(out, len, cf->c_akcmd.ak_argv[0],
-		    "AuthorizedKeysCommand", s->s_authuser, key, s->s_peer,
-		    match) == 1;
+		    "AuthorizedKeysCommand", s->s_authuser, key, cert,
+		    s->s_peer, match) == 1;
 		free(out);
 		return 0;
 	default:
@@ -485,13 +526,14 @@ auth_handle(struct session *s, ssh_message msg)
 {
 	const struct config *cf = s->s_worker->w_config;
 	struct authkey_match match;
+	struct authcert ac;
 	char rid[256], why[1024];
 	const char *user = ssh_message_auth_user(msg);
 	int method = ssh_message_subtype(msg);
 	enum ssh_publickey_state_e state;
 	char keydesc[128];
 	ssh_key key;
-	int found, usable;
+	int found, usable, refused = 0;
 
 	if (user == NULL)
 		user = "";
@@ -528,26 +570,54 @@ auth_handle(struct session *s, ssh_message msg)
 		/* Not a key at all (none, password, ...): no sshd line. */
 		if (method != SSH_AUTH_METHOD_PUBLICKEY &&
 		    (s->s_attempts > 1 || method != SSH_AUTH_METHOD_NONE))
-			auth_count_failure(s, user, NULL, MAF_METHOD);
+			auth_count_failure(s, user, NULL, NULL, MAF_METHOD);
 		auth_failed(s, msg, user, method);
 		return 0;
 	}
 	if (s->s_invalid_logged) {
 		auth_key_describe(key, keydesc, sizeof(keydesc));
-		auth_log(s, user, keydesc, 1, MAF_INVALID_USER);
+		auth_log(s, user, keydesc, NULL, 1, MAF_INVALID_USER);
 		auth_failed(s, msg, user, method);
 		return 0;
 	}
 	state = ssh_message_auth_publickey_state(msg);
 	memset(&match, 0, sizeof(match));
-	usable = auth_key_allowed(cf, key) &&
+	/*
+	 * As sshd, a probe gets the decision the signed request will: a
+	 * certificate is checked in full both times.  TrustedUserCAKeys
+	 * first, then the files, then the command.
+	 */
+	refused = authcert_open(key, &ac) == -1;
+	usable = !refused && auth_key_allowed(cf, key) &&
 	    state != SSH_PUBLICKEY_STATE_WRONG;
-	found = usable && authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles,
-	    user, &s->s_acct, key, s->s_peer, &match) == 1;
+	/* sshd's user_key_allowed() looks at RevokedKeys first. */
+	if (usable) {
+		if (ac.ac_cert != NULL)
+			str_lcpy(keydesc, ac.ac_keydesc, sizeof(keydesc));
+		else
+			auth_key_describe(key, keydesc, sizeof(keydesc));
+		if (authcert_revoked(s, key, &ac, keydesc)) {
+			auth_answer(s, msg, 0, &match, &ac, MAF_REVOKED);
+			authcert_close(&ac);
+			return 0;
+		}
+	}
+	found = usable && authcert_trusted(s, &ac, user, &match, &refused);
+	if (!found)
+		found = usable && authkeys_find_acct(cf->c_akfiles,
+		    cf->c_nakfiles, user, &s->s_acct, key, ac.ac_cert,
+		    s->s_peer, &match) == 1;
+	if (!found && match.am_cert_refused)
+		refused = 1;
+	s->s_auth_cert_refused = refused;
 	if (!found && usable && cf->c_akcmd.ak_argv != NULL &&
-	    auth_try_command(s, msg, key, &match, &found))
+	    auth_try_command(s, msg, key, ac.ac_cert, &match, &found)) {
+		authcert_close(&ac);
 		return 1;
-	auth_answer(s, msg, found, &match, MAF_UNKNOWN_KEY);
+	}
+	auth_answer(s, msg, found, &match, &ac, refused ||
+	    match.am_cert_refused ? MAF_CERT : MAF_UNKNOWN_KEY);
+	authcert_close(&ac);
 	return 0;
 }
 

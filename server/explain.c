@@ -156,7 +156,7 @@ explain_run(const struct config *cf, char *spec, const char *host,
 		goto out;
 	}
 	if (authkeys_find_acct(cf->c_akfiles, cf->c_nakfiles, ci.ci_user,
-	    &acct, key, ci.ci_addr, &match) != 1) {
+	    &acct, key, NULL, ci.ci_addr, &match) != 1) {
 		explain_print(0, &ci, host, port, NULL, "authentication: no "
 		    "usable line for this key (see the log lines above)");
 		goto out;

@@ -30,6 +30,8 @@ static const char *const metrics_auth_names[MAF_NREASONS] = {
 	[MAF_METHOD] = "method",
 	[MAF_TOO_MANY] = "too_many_attempts",
 	[MAF_AKC_FAILED] = "akc_failed",
+	[MAF_CERT] = "certificate",
+	[MAF_REVOKED] = "revoked_key",
 };
 
 static const char *const metrics_deny_names[MDN_NREASONS] = {

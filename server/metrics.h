@@ -25,6 +25,8 @@ enum metrics_auth_fail {
 	MAF_METHOD,		/* not publickey (none, password, ...) */
 	MAF_TOO_MANY,		/* MaxAuthTries reached: disconnected */
 	MAF_AKC_FAILED,		/* AuthorizedKeysCommand failed or timed out */
+	MAF_CERT,		/* a certificate refused (CA, validity, ...) */
+	MAF_REVOKED,		/* RevokedKeys, or it could not be read */
 	MAF_NREASONS
 };
 

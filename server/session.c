@@ -735,6 +735,7 @@ session_free(struct session *s)
 	free(s->s_authuser);
 	free(s->s_home);
 	free(s->s_key_src);
+	free(s->s_cert.ad_id);
 	free(s);
 	worker_session_gone(w);
 }

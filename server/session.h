@@ -15,6 +15,7 @@
 #include <libssh/callbacks.h>
 
 #include "addr.h"
+#include "audit.h"
 #include "authkeys.h"
 #include "policy.h"
 
@@ -58,6 +59,7 @@ struct session {
 	struct akrun_job	*s_akrun;	/* AuthorizedKeysCommand running */
 	ssh_message		 s_auth_msg;	/* the request it answers */
 	ssh_message		*s_auth_held;	/* requests waiting behind it */
+	int			 s_auth_cert_refused;	/* s_auth_msg's was */
 	int			 s_nauth_held;
 	int			 s_startup;	/* counted in MaxStartups */
 	char			 s_peer[ADDR_STRLEN];
@@ -74,6 +76,7 @@ struct session {
 	char			 s_keydesc[128];	/* "ED25519 SHA256:..." */
 	struct authkey_opts	 s_keyopts;
 	char			*s_key_src;	/* "file:line" of the key */
+	struct audit_cert	 s_cert;	/* its certificate, if one */
 	struct policy_settings	 s_policy;	/* after Match, for this user */
 	struct config		*s_config;	/* s_policy points into it */
 	struct policy_ctx	 s_policy_ctx;

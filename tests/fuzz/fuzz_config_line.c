@@ -17,7 +17,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", "192.0.2.1", "192.0.2.10", 22 };
+	struct config_conninfo ci = { "alice", "192.0.2.1", "192.0.2.10", 22,
+	    NULL };
 	struct policy_settings ps;
 	struct authkey_opts key;
 	struct policy_ctx pc;

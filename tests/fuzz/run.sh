@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: run.sh BUILD_DIR [SECONDS]}
 secs=${2:-60}
 targets="fuzz_config_line fuzz_authkeys_options fuzz_permitopen fuzz_match
-    fuzz_proxy"
+    fuzz_proxy fuzz_cert"
 work=$(mktemp -d "${TMPDIR:-/tmp}/jgfuzz.XXXXXX")
 failed=0
 

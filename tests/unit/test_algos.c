@@ -67,11 +67,25 @@ test_resolve_forms(void **state)
 		    "ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com" },
 		/* SHA-1 RSA signatures stay out even when asked for. */
 		{ ALGOS_PUBKEY, "+ssh-rsa",
+		    "ssh-ed25519-cert-v01@openssh.com,"
+		    "ecdsa-sha2-nistp256-cert-v01@openssh.com,"
+		    "ecdsa-sha2-nistp384-cert-v01@openssh.com,"
+		    "ecdsa-sha2-nistp521-cert-v01@openssh.com,"
+		    "rsa-sha2-512-cert-v01@openssh.com,"
+		    "rsa-sha2-256-cert-v01@openssh.com,"
 		    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,"
 		    "ecdsa-sha2-nistp521,rsa-sha2-512,rsa-sha2-256", "ssh-rsa" },
-		{ ALGOS_PUBKEY, "-ecdsa*,rsa*", "ssh-ed25519", NULL },
-		{ ALGOS_PUBKEY, "rsa-sha2-*", "rsa-sha2-512,rsa-sha2-256",
-		    NULL },
+		{ ALGOS_PUBKEY, "-ecdsa*,rsa*",
+		    "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519", NULL },
+		{ ALGOS_PUBKEY, "rsa-sha2-*",
+		    "rsa-sha2-512-cert-v01@openssh.com,"
+		    "rsa-sha2-256-cert-v01@openssh.com,"
+		    "rsa-sha2-512,rsa-sha2-256", NULL },
+		/* Certificates, which config/cert.c checks; not ssh-rsa's. */
+		{ ALGOS_PUBKEY, "ssh-ed25519-cert-v01@openssh.com,"
+		    "ssh-rsa-cert-v01@openssh.com",
+		    "ssh-ed25519-cert-v01@openssh.com",
+		    "ssh-rsa-cert-v01@openssh.com" },
 	};
 	char err[256], *got, *dropped;
 	size_t i;

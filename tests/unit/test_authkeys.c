@@ -177,6 +177,8 @@ test_opts_other_sshd_options(void **state)
 	    AUTHKEYS_OPT_LISTEN | AUTHKEYS_OPT_USER_RC),
 	    AUTHKEYS_OPT_PRINCIPALS | AUTHKEYS_OPT_LISTEN |
 	    AUTHKEYS_OPT_USER_RC);
+	/* what a cert-authority line checks the certificate against */
+	assert_string_equal(o.ao_principals, "a,b");
 	/* permitlisten is remote forwarding: never a permitopen entry. */
 	assert_int_equal(o.ao_npermitopen, 0);
 	authkeys_opts_free(&o);

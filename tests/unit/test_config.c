@@ -36,6 +36,9 @@
 	"authorizedkeyscommanduser none\n" \
 	"authorizedkeyscommandtimeout 10\n" \
 	"authorizedkeyscommandcache none\n" \
+	"trustedusercakeys none\n" \
+	"revokedkeys none\n" \
+	"authorizedprincipalsfile none\n" \
 	"loglevel INFO\n" \
 	"syslogfacility AUTH\n" \
 	"pidfile /run/jumpgate/jumpgate.pid\n" \
@@ -83,7 +86,13 @@
 	"hostkeyalgorithms ssh-ed25519,ecdsa-sha2-nistp521," \
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,rsa-sha2-512," \
 	"rsa-sha2-256\n" \
-	"pubkeyacceptedalgorithms ssh-ed25519,ecdsa-sha2-nistp256," \
+	"pubkeyacceptedalgorithms ssh-ed25519-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp256-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp384-cert-v01@openssh.com," \
+	"ecdsa-sha2-nistp521-cert-v01@openssh.com," \
+	"rsa-sha2-512-cert-v01@openssh.com," \
+	"rsa-sha2-256-cert-v01@openssh.com," \
+	"ssh-ed25519,ecdsa-sha2-nistp256," \
 	"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512," \
 	"rsa-sha2-256\n"
 
@@ -592,7 +601,7 @@ static void
 test_restrictions_refused(void **state)
 {
 	static const char *const kw[] = {
-		"TrustedUserCAKeys", "RequiredRSASize", "HostCertificate",
+		"RequiredRSASize", "HostCertificate",
 	};
 	char text[128], want[256];
 	size_t i;
@@ -624,9 +633,8 @@ test_restrictions_by_value(void **state)
 	check_error("PubkeyAuthentication no\n", "test.conf:1: Unsupported "
 	    "option PubkeyAuthentication no: jumpgate does not enforce it yet");
 	check_ok("PubkeyAuthentication yes\n");
-	check_error("RevokedKeys /etc/ssh/revoked\n", "test.conf:1: "
-	    "Unsupported option RevokedKeys /etc/ssh/revoked: jumpgate does "
-	    "not enforce it yet");
+	/* Enforced now; a file that cannot be read refuses every key. */
+	check_ok("RevokedKeys /nonexistent/revoked\n");
 	check_ok("RevokedKeys none\n");
 	check_error("AuthenticationMethods publickey,password\n",
 	    "test.conf:1: Unsupported option AuthenticationMethods "
@@ -1017,6 +1025,9 @@ test_dump_configured(void **state)
 	    "authorizedkeyscommanduser none\n"
 	    "authorizedkeyscommandtimeout 10\n"
 	    "authorizedkeyscommandcache none\n"
+	    "trustedusercakeys none\n"
+	    "revokedkeys none\n"
+	    "authorizedprincipalsfile none\n"
 	    "loglevel DEBUG2\n"
 	    "syslogfacility LOCAL1\n"
 	    "pidfile none\n"

@@ -140,7 +140,7 @@ static void
 test_match_long_entry(void **state)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", NULL, NULL, 0 };
+	struct config_conninfo ci = { "alice", NULL, NULL, 0, NULL };
 	char text[1200], err[CONFIG_ERR_MAX];
 
 	/* As in sshd, an entry of 1023 bytes or more fails the whole list. */
@@ -265,7 +265,8 @@ static void
 test_effective_policy(void **state)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", "10.1.2.3", "10.9.9.9", 22 };
+	struct config_conninfo ci = { "alice", "10.1.2.3", "10.9.9.9", 22,
+	    NULL };
 	struct policy_settings ps;
 	char err[CONFIG_ERR_MAX];
 
@@ -344,7 +345,7 @@ static void
 test_effective_first_block_wins(void **state)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", "10.1.2.3", NULL, 22 };
+	struct config_conninfo ci = { "alice", "10.1.2.3", NULL, 22, NULL };
 	struct policy_settings ps;
 	char err[CONFIG_ERR_MAX];
 
@@ -456,7 +457,7 @@ static void
 test_match_logged(void **state)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", "10.0.0.1", NULL, 22 };
+	struct config_conninfo ci = { "alice", "10.0.0.1", NULL, 22, NULL };
 	char err[CONFIG_ERR_MAX];
 
 	assert_int_equal(load(&cf, "Port 22\nMatch User alice Address "

@@ -38,7 +38,8 @@ static void
 test_include_order_and_blocks(void **state)
 {
 	struct config cf;
-	struct config_conninfo ci = { "alice", "192.0.2.1", "127.0.0.1", 22 };
+	struct config_conninfo ci = { "alice", "192.0.2.1", "127.0.0.1", 22,
+	    NULL };
 	struct policy_settings ps;
 	char err[CONFIG_ERR_MAX], *dir = tu_mkdtemp(), sub[PATH_MAX];
 	char *main_conf, *p;
@@ -94,8 +95,8 @@ static void
 test_include_nested_match(void **state)
 {
 	struct config cf;
-	struct config_conninfo alice = { "alice", "192.0.2.1", NULL, 0 };
-	struct config_conninfo bob = { "bob", "192.0.2.1", NULL, 0 };
+	struct config_conninfo alice = { "alice", "192.0.2.1", NULL, 0, NULL };
+	struct config_conninfo bob = { "bob", "192.0.2.1", NULL, 0, NULL };
 	struct config_login lg;
 	char err[CONFIG_ERR_MAX], *dir = tu_mkdtemp(), *inc, *main_conf;
 	char text[PATH_MAX + 64];
@@ -168,7 +169,7 @@ allowed(const char *text, const char *user, const char *addr,
     char *const *groups, int ngroups, char *why)
 {
 	struct config cf;
-	struct config_conninfo ci = { user, addr, "127.0.0.1", 22 };
+	struct config_conninfo ci = { user, addr, "127.0.0.1", 22, NULL };
 	char err[CONFIG_ERR_MAX];
 	int r;
 
