@@ -24,9 +24,11 @@ authca_log_refusal(const struct cert_verdict *v, const char *src)
 	if (v->cv_detail[0] != '\0')
 		log_error("%s%s", strcmp(v->cv_reason, "Refused by "
 		    "certificate options") == 0 ? "cert: " : "", v->cv_detail);
+	/* sshd names the authorized_keys line, not TrustedUserCAKeys. */
 	log_error("Refusing certificate ID \"%s\" serial=%llu signed by %s CA "
-	    "%s via %s: %s", v->cv_keyid, v->cv_serial, v->cv_ca_type,
-	    v->cv_ca_fp, src, v->cv_reason);
+	    "%s%s%s: %s", v->cv_keyid, v->cv_serial, v->cv_ca_type,
+	    v->cv_ca_fp, src != NULL ? " via " : "", src != NULL ? src : "",
+	    v->cv_reason);
 }
 
 int

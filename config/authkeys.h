@@ -171,8 +171,8 @@ int	authca_check_line(char *cp, const char *loc, const char *user,
 	    const struct cert *cert, const char *ip,
 	    struct authkey_opts *opts);
 /*
- * sshd's two lines for a refused certificate, src the CA's file or
- * "file:line"; v from cert_check().
+ * sshd's two lines for a refused certificate, src the "file:line" of a
+ * cert-authority line, NULL for TrustedUserCAKeys; v from cert_check().
  */
 struct cert_verdict;
 void	authca_log_refusal(const struct cert_verdict *v, const char *src);

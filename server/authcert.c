@@ -178,16 +178,15 @@ authcert_trusted(const struct session *s, const struct authcert *ac,
 	    (pol.cpo_principals = authcert_principals(s, c, user, m)) ==
 	    NULL) {
 		log_error("Refusing certificate ID \"%s\" serial=%llu signed "
-		    "by %s CA %s via %s: Certificate does not contain an "
-		    "authorized principal", c->c_keyid,
-		    (unsigned long long)c->c_serial, cert_key_type(&c->c_ca),
-		    c->c_ca_fp, cc->cc_ca_file);
+		    "by %s CA %s: Certificate does not contain an authorized "
+		    "principal", c->c_keyid, (unsigned long long)c->c_serial,
+		    cert_key_type(&c->c_ca), c->c_ca_fp);
 		*refused = 1;
 		return 0;
 	}
 	snprintf(loc, sizeof(loc), "%s:%d", m->am_file, m->am_line);
 	if ((ok = cert_check(c, &pol, &v)) == 0)
-		authca_log_refusal(&v, cc->cc_ca_file);
+		authca_log_refusal(&v, NULL);
 	else if (pol.cpo_principals != NULL && authkeys_authorise(&m->am_opts,
 	    loc, user, s->s_peer) == -1) {
 		log_error("Refused by key options");
