@@ -257,6 +257,49 @@ def refusing(ident, reason):
             r'SHA256:\S+: %s$' % (ident, re.escape(reason)))
 
 
+def t_jump(c):
+    """ssh -J: the jump hop authenticates with a certificate."""
+    from test_clients import start_sshd
+    k = K(c.env, 'ujump', 'ed25519')
+    cert = sign(c, k, ident='id-jump')
+    farkey = c.env.key('far')
+    sshd, sport = start_sshd(c.env, farkey)
+    try:
+        cfg = c.env.write('jump_config', '''
+Host *
+  StrictHostKeyChecking no
+  UserKnownHostsFile /dev/null
+  GlobalKnownHostsFile /dev/null
+  BatchMode yes
+  IdentitiesOnly yes
+  IdentityAgent none
+  ControlPath none
+  ConnectTimeout %d
+Host jg
+  HostName 127.0.0.1
+  Port %d
+  User alice
+  IdentityFile %s
+  CertificateFile %s
+Host far
+  HostName 127.0.0.1
+  Port %d
+  User root
+  IdentityFile %s
+  ProxyJump jg
+''' % (int(T(60)), c.d.port, k.path, cert, sport, farkey.path))
+        m = c.d.mark()
+        r = J.run([J.SSH, '-F', cfg, 'far', 'echo', 'over the jump'],
+                  env=c.env)
+        assert r.rc == 0 and r.out == b'over the jump\n', r
+        c.d.log.wait(r'^Accepted certificate ID "id-jump" \(serial 42\) '
+                     r'signed by ED25519 CA ', m)
+        c.d.log.wait(r'^channel \d+: connected to 127\.0\.0\.1 port %d$'
+                     % sport, m)
+    finally:
+        sshd.stop()
+
+
 def t_expired(c):
     k = K(c.env, 'uexp', 'ed25519')
     refused(c, k, sign(c, k, ident='id-exp', validity='-2h:-1h'),
@@ -665,6 +708,7 @@ if __name__ == '__main__':
         ('ed25519, ecdsa 256/384/521, rsa certificates forward (ssh -W)',
          t_types),
         ('a certificate forwards with ssh -L', t_local_forward),
+        ('a certificate on the jump hop of ssh -J', t_jump),
         ('expired: refused', t_expired),
         ('not yet valid: refused', t_not_yet),
         ('another principal: refused', t_wrong_principal),
