@@ -848,10 +848,13 @@ done:
 	return ret;
 }
 
-/* sshd's auth_openfile(): regular files only, never blocking on a FIFO. */
-static FILE *
+/*
+ * sshd's auth_openfile(): regular files only, never blocking on a FIFO;
+ * what is "keys" or "principals", as in sshd's lines.
+ */
+FILE *
 authkeys_open(const char *path, const char *user,
-    const struct authkeys_acct *acct)
+    const struct authkeys_acct *acct, const char *what)
 {
 	char why[PATH_MAX + 64];
 	struct stat st;
@@ -860,11 +863,11 @@ authkeys_open(const char *path, const char *user,
 
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT)
-			log_debug("Could not open user '%s' authorized keys "
-			    "'%s': %s", user, path, strerror(errno));
+			log_debug("Could not open user '%s' authorized %s "
+			    "'%s': %s", user, what, path, strerror(errno));
 		else
-			log_info("Could not open user '%s' authorized keys "
-			    "'%s': %s", user, path, strerror(errno));
+			log_info("Could not open user '%s' authorized %s "
+			    "'%s': %s", user, what, path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -872,8 +875,8 @@ authkeys_open(const char *path, const char *user,
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		log_info("User '%s' authorized keys '%s' is not a regular "
-		    "file", user, path);
+		log_info("User '%s' authorized %s '%s' is not a regular "
+		    "file", user, what, path);
 		close(fd);
 		return NULL;
 	}
@@ -881,8 +884,8 @@ authkeys_open(const char *path, const char *user,
 	    path, acct, why, sizeof(why)) : 0) {
 	case SAFEPATH_UNREADABLE:
 		/* What sshd's open as the user would have said. */
-		log_info("Could not open user '%s' authorized keys '%s': %s",
-		    user, path, strerror(EACCES));
+		log_info("Could not open user '%s' authorized %s '%s': %s",
+		    user, what, path, strerror(EACCES));
 		close(fd);
 		return NULL;
 	case SAFEPATH_BAD:
@@ -913,7 +916,7 @@ authkeys_scan(const char *path, const char *user,
 	FILE *fp;
 
 	log_debug("trying public key file %s", path);
-	if ((fp = authkeys_open(path, user, acct)) == NULL)
+	if ((fp = authkeys_open(path, user, acct, "keys")) == NULL)
 		return 0;
 	/* As sshd, read to the end even after a match. */
 	while (getline(&line, &linesize, fp) != -1) {

@@ -14,9 +14,11 @@
 #ifndef JG_AUTHKEYS_H
 #define JG_AUTHKEYS_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <libssh/libssh.h>
@@ -151,6 +153,13 @@ struct authkeys_acct {
 
 int	safepath_check(int fd, const char *path,
 	    const struct authkeys_acct *acct, char *err, size_t errlen);
+/*
+ * A user's keys or principals file ("keys", "principals" in the log
+ * lines), as sshd opens it: a regular file, never blocking on a FIFO,
+ * StrictModes checked for acct.  NULL, with sshd's line logged.
+ */
+FILE	*authkeys_open(const char *path, const char *user,
+	    const struct authkeys_acct *acct, const char *what);
 int	authkeys_find_acct(char *const *patterns, int npatterns,
 	    const char *user, const struct authkeys_acct *acct,
 	    const ssh_key key, const struct cert *cert, const char *client_ip,

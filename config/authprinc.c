@@ -8,9 +8,6 @@
  * Apart from authkeys.c: the lines are principals, not keys, and the
  * file replaces the user-name rule rather than adding keys.
  */
-#include <sys/stat.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,45 +18,6 @@
 #include "cert.h"
 #include "log.h"
 #include "str.h"
-
-/* sshd's auth_openprincipals(): a regular file, StrictModes checked. */
-static FILE *
-authprinc_open(const char *path, const char *user,
-    const struct authkeys_acct *acct)
-{
-	char why[PATH_MAX + 64];
-	struct stat st;
-	FILE *fp;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			log_debug("Could not open user '%s' authorized "
-			    "principals '%s': %s", user, path, strerror(errno));
-		else
-			log_info("Could not open user '%s' authorized "
-			    "principals '%s': %s", user, path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_info("User '%s' authorized principals '%s' is not a "
-		    "regular file", user, path);
-		close(fd);
-		return NULL;
-	}
-	if ((acct->aa_strict || acct->aa_account) &&
-	    safepath_check(fd, path, acct, why, sizeof(why)) != 0) {
-		log_info("Authentication refused: %s", why);
-		close(fd);
-		return NULL;
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1 ||
-	    (fp = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	return fp;
-}
 
 /* sshd's check_principals_line(): options, if any, end at the last blank. */
 static const char *
@@ -106,7 +64,7 @@ authprinc_find(const char *path, const char *user,
 
 	memset(out, 0, sizeof(*out));
 	log_debug("trying authorized principals file %s", path);
-	if ((fp = authprinc_open(path, user, acct)) == NULL)
+	if ((fp = authkeys_open(path, user, acct, "principals")) == NULL)
 		return NULL;
 	/* As sshd, read to the end even after a match. */
 	while (getline(&line, &linesize, fp) != -1) {
