@@ -390,14 +390,11 @@ static void
 channel_mark_opened(struct channel *ch)
 {
 	struct metrics *m = &ch->ch_session->s_worker->w_metrics;
-	const struct timespec *t0 = &ch->ch_conn->cc_started;
-	int64_t us;
 
 	clock_gettime(CLOCK_MONOTONIC, &ch->ch_opened_mono);
 	ch->ch_opened = time(NULL);
-	us = (int64_t)(ch->ch_opened_mono.tv_sec - t0->tv_sec) * 1000000 +
-	    (ch->ch_opened_mono.tv_nsec - t0->tv_nsec) / 1000;
-	metrics_observe(&m->m_connect, us > 0 ? (uint64_t)us : 0);
+	metrics_observe(&m->m_connect, &ch->ch_conn->cc_started,
+	    &ch->ch_opened_mono);
 	metrics_add(&m->m_chans_opened, 1);
 }
 

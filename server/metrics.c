@@ -62,8 +62,12 @@ metrics_deny_name(enum metrics_deny why)
 }
 
 void
-metrics_observe(struct metrics_hist *h, uint64_t usecs)
+metrics_observe(struct metrics_hist *h, const struct timespec *t0,
+    const struct timespec *t1)
 {
+	int64_t span = (int64_t)(t1->tv_sec - t0->tv_sec) * 1000000 +
+	    (t1->tv_nsec - t0->tv_nsec) / 1000;
+	uint64_t usecs = span > 0 ? (uint64_t)span : 0;
 	int i;
 
 	for (i = 0; i < METRICS_NBUCKETS; i++)

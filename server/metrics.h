@@ -12,6 +12,7 @@
 #define JG_METRICS_H
 
 #include <stdint.h>
+#include <time.h>
 
 struct evbuffer;
 struct worker;
@@ -78,8 +79,9 @@ metrics_add(uint64_t *ctr, uint64_t n)
 	    __ATOMIC_RELAXED);
 }
 
-/* One observation of usecs microseconds (owner thread only). */
-void	metrics_observe(struct metrics_hist *h, uint64_t usecs);
+/* One observation, from t0 to t1 (monotonic; owner thread only). */
+void	metrics_observe(struct metrics_hist *h, const struct timespec *t0,
+	    const struct timespec *t1);
 
 /* Before any worker starts: the process start time. */
 void	metrics_init(void);

@@ -413,13 +413,10 @@ static void
 session_handshake_done(struct session *s)
 {
 	struct timespec now;
-	int64_t us;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (int64_t)(now.tv_sec - s->s_started_mono.tv_sec) * 1000000 +
-	    (now.tv_nsec - s->s_started_mono.tv_nsec) / 1000;
 	metrics_observe(&s->s_worker->w_metrics.m_handshake,
-	    us > 0 ? (uint64_t)us : 0);
+	    &s->s_started_mono, &now);
 }
 
 static void
