@@ -392,7 +392,6 @@ channel_mark_opened(struct channel *ch)
 	struct metrics *m = &ch->ch_session->s_worker->w_metrics;
 
 	clock_gettime(CLOCK_MONOTONIC, &ch->ch_opened_mono);
-	ch->ch_opened = time(NULL);
 	metrics_observe(&m->m_connect, &ch->ch_conn->cc_started,
 	    &ch->ch_opened_mono);
 	metrics_add(&m->m_chans_opened, 1);
@@ -565,7 +564,7 @@ channel_teardown(struct channel *ch)
 		/* Session teardown: ssh_free reclaims the channel itself. */
 		ssh_remove_channel_callbacks(ch->ch_ssh, &ch->ch_cb);
 	}
-	if (ch->ch_opened != 0) {
+	if (channel_confirmed(ch)) {
 		channel_close_reason(ch, "session_closed");
 		metrics_add(&s->s_worker->w_metrics.m_chans_closed, 1);
 		audit_channel_close(ch);

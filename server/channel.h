@@ -82,8 +82,7 @@ struct channel {
 	int			 ch_addr_port;
 	char			*ch_rule;	/* what allowed it */
 	const char		*ch_close_reason;	/* first cause, static */
-	time_t			 ch_opened;	/* confirmed, wall clock */
-	struct timespec		 ch_opened_mono;
+	struct timespec		 ch_opened_mono;	/* confirmed; 0 before */
 	int			 ch_fd;		/* the target */
 	struct event		*ch_wev;	/* connect done, or room again */
 	struct event		*ch_rev;
@@ -102,6 +101,14 @@ struct channel {
 	int			 ch_idle_secs;
 	time_t			 ch_lastused;	/* monotonic, last byte either way */
 };
+
+/* 1 once the open was confirmed (the target connected). */
+static inline int
+channel_confirmed(const struct channel *ch)
+{
+	return ch->ch_opened_mono.tv_sec != 0 ||
+	    ch->ch_opened_mono.tv_nsec != 0;
+}
 
 /* The first cause of a close is the one the audit reports. */
 static inline void

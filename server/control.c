@@ -64,13 +64,10 @@ control_age(const struct channel *ch)
 {
 	struct timespec now;
 
-	if (ch->ch_opened_mono.tv_sec != 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		return (long)(now.tv_sec - ch->ch_opened_mono.tv_sec);
-	}
-	if (ch->ch_opened != 0)
-		return (long)(time(NULL) - ch->ch_opened);
-	return -1;
+	if (!channel_confirmed(ch))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - ch->ch_opened_mono.tv_sec);
 }
 
 /* "ED25519 SHA256:..." as key type and fingerprint. */
