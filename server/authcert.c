@@ -40,11 +40,28 @@ authcert_is_cert(ssh_key key)
 	}
 }
 
+/*
+ * The key's wire blob, exactly as the client sent it (libssh 0.10
+ * exports no blob, only its base64): 0, or -1 with nothing to free.
+ */
+static int
+authcert_key_blob(ssh_key key, uint8_t **blob, size_t *len)
+{
+	char *b64 = NULL;
+	int rc;
+
+	*blob = NULL;
+	rc = ssh_pki_export_pubkey_base64(key, &b64) == SSH_OK &&
+	    cert_base64_decode(b64, strlen(b64), blob, len) == 0 ? 0 : -1;
+	ssh_string_free_char(b64);
+	return rc;
+}
+
 int
 authcert_open(ssh_key key, struct authcert *ac)
 {
 	struct cert *c;
-	char *b64 = NULL, fp[CERT_FP_LEN], err[CERT_ERR_LEN];
+	char fp[CERT_FP_LEN], err[CERT_ERR_LEN];
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	int rc = -1;
@@ -54,8 +71,7 @@ authcert_open(ssh_key key, struct authcert *ac)
 		return 0;
 	ac->ac_bad = 1;
 	str_lcpy(err, "cannot export the key", sizeof(err));
-	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
-	    cert_base64_decode(b64, strlen(b64), &blob, &len) == -1 ||
+	if (authcert_key_blob(key, &blob, &len) == -1 ||
 	    cert_parse(blob, len, &ac->ac_cert, err, sizeof(err)) == -1) {
 		/* sshd refuses such a blob when it parses the request. */
 		log_error("userauth_pubkey: parse key: %s", err);
@@ -76,7 +92,6 @@ authcert_open(ssh_key key, struct authcert *ac)
 	rc = 0;
 done:
 	free(blob);
-	ssh_string_free_char(b64);
 	return rc;
 }
 
@@ -92,7 +107,6 @@ authcert_revoked(const struct session *s, ssh_key key,
     const struct authcert *ac, const char *keydesc)
 {
 	const struct config_certs *cc = &s->s_worker->w_config->c_certs;
-	char *b64 = NULL;
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	int revoked;
@@ -107,8 +121,7 @@ authcert_revoked(const struct session *s, ssh_key key,
 	}
 	if (ac->ac_cert != NULL)
 		revoked = cert_revoked_check(cc->cc_revoked, ac->ac_cert);
-	else if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK ||
-	    cert_base64_decode(b64, strlen(b64), &blob, &len) == -1) {
+	else if (authcert_key_blob(key, &blob, &len) == -1) {
 		log_error("Error checking authentication key %s in revoked "
 		    "keys file %s: cannot export the key", keydesc,
 		    cc->cc_revoked_file);
@@ -121,7 +134,6 @@ authcert_revoked(const struct session *s, ssh_key key,
 		    cc->cc_revoked_file);
 done:
 	free(blob);
-	ssh_string_free_char(b64);
 	return revoked;
 }
 
