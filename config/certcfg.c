@@ -71,13 +71,8 @@ static int
 certcfg_principals(struct config_certs *cc, const char *kw, const char *arg,
     const char *file, int line, char *err, size_t errlen)
 {
-	const char *p;
-
-	for (p = arg; (p = strchr(p, '%')) != NULL; p += 2)
-		if (p[1] != '%' && p[1] != 'u' && p[1] != 'h')
-			return config_errf(err, errlen, file, line, "%s: "
-			    "unknown token %%%c in \"%s\"", kw,
-			    p[1] ? p[1] : ' ', arg);
+	if (config_path_tokens(kw, arg, file, line, err, errlen) == -1)
+		return -1;
 	if (cc->cc_principals_set)
 		return 0;
 	cc->cc_principals_set = 1;

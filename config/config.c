@@ -583,20 +583,28 @@ config_netblock(const char *s, int *v4, int *v6)
 }
 
 /* Checks an AuthorizedKeysFile pattern for what authkeys can expand. */
-static int
-config_check_akfile(struct config_ctx *cx, const char *arg)
+int
+config_path_tokens(const char *kw, const char *arg, const char *file,
+    int line, char *err, size_t errlen)
 {
 	const char *p;
 
+	for (p = arg; (p = strchr(p, '%')) != NULL; p += 2)
+		if (p[1] != '%' && p[1] != 'h' && p[1] != 'u')
+			return config_errf(err, errlen, file, line, "%s: "
+			    "unknown token %%%c in \"%s\"", kw,
+			    p[1] ? p[1] : ' ', arg);
+	return 0;
+}
+
+static int
+config_check_akfile(struct config_ctx *cx, const char *arg)
+{
 	if (arg[0] == '~')
 		return config_fail(cx, "%s: \"~\" is not supported, use %%h",
 		    cx->cx_keyword);
-	for (p = arg; (p = strchr(p, '%')) != NULL; p += 2) {
-		if (p[1] != '%' && p[1] != 'h' && p[1] != 'u')
-			return config_fail(cx, "%s: unknown token %%%c in "
-			    "\"%s\"", cx->cx_keyword, p[1] ? p[1] : ' ', arg);
-	}
-	return 0;
+	return config_path_tokens(cx->cx_keyword, arg, cx->cx_name,
+	    cx->cx_line, cx->cx_err, cx->cx_errlen);
 }
 
 static int

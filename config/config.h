@@ -334,6 +334,12 @@ int	config_verrf(char *err, size_t errlen, const char *file, int line,
 	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 int	config_errf(char *err, size_t errlen, const char *file, int line,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * A path authkeys_expand_path() will expand: %u, %h and %% only, else
+ * -1 with "FILE:LINE: KW: unknown token %x in ..." in err.
+ */
+int	config_path_tokens(const char *kw, const char *arg, const char *file,
+	    int line, char *err, size_t errlen);
 /* sshd's yes/no flag, case-insensitive: 1, 0, or -1 when neither. */
 int	config_yesno(const char *s);
 void	config_policy_init(struct policy_settings *ps);
