@@ -20,6 +20,8 @@ This module provides:
                chunks, with its sha256.
   * ssh_args() the common OpenSSH command line; run() runs a process with a
                hang-stopping timeout (the whole process group is killed).
+  * start_sshd() a real OpenSSH sshd on loopback; jump_config() an
+               ssh_config reaching it through the daemon with ProxyJump.
   * Runner     prints TAP ("ok N - name" / "not ok N - name" with the
                daemon log since the subtest started as diagnostics).
 
@@ -972,6 +974,43 @@ class SshForward(Proc):
         # one line per listening socket; count distinct forwards only once
         return len(set(re.findall(r'Local forwarding listening on (\S+) '
                                   r'port (\d+)', self.stderr_text())))
+
+
+def start_sshd(env, key):
+    """A real OpenSSH sshd on 127.0.0.1 (needs root)."""
+    if os.geteuid() != 0:
+        raise Skip('sshd needs root')
+    need(SSHD)
+    os.makedirs('/run/sshd', mode=0o755, exist_ok=True)
+    hk = env.key('sshd_host')
+    port = free_port()
+    ak = env.write('sshd_authorized_keys', key.pub_line + '\n')
+    conf = env.write('sshd_config', '\n'.join([
+        'Port %d' % port, 'ListenAddress 127.0.0.1', 'HostKey %s' % hk.path,
+        'AuthorizedKeysFile %s' % ak, 'UsePAM no', 'PidFile none',
+        'StrictModes no', 'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'PermitRootLogin prohibit-password', 'LogLevel DEBUG1', '']))
+    p = Proc([SSHD, '-D', '-e', '-f', conf], env=env, name='sshd')
+    p.wait_stderr(r'Server listening on 127\.0\.0\.1 port %d\.' % port)
+    return p, port
+
+
+def jump_config(env, daemon, user, key, far_port, far_key, jg_extra=()):
+    """An ssh_config: host "jg" is the daemon (user, key, jg_extra
+    lines), host "far" an sshd on far_port reached with ProxyJump jg."""
+    lines = ['Host *', '  StrictHostKeyChecking no',
+             '  UserKnownHostsFile /dev/null',
+             '  GlobalKnownHostsFile /dev/null', '  BatchMode yes',
+             '  IdentitiesOnly yes', '  IdentityAgent none',
+             '  ControlPath none', '  ConnectTimeout %d' % int(T(60)),
+             'Host jg', '  HostName 127.0.0.1', '  Port %d' % daemon.port,
+             '  User %s' % user, '  IdentityFile %s' % key.path]
+    lines += ['  ' + x for x in jg_extra]
+    lines += ['Host far', '  HostName 127.0.0.1', '  Port %d' % far_port,
+              '  User root', '  IdentityFile %s' % far_key.path,
+              '  ProxyJump jg']
+    return env.write('jump_config', '\n'.join(lines) + '\n')
 
 
 def paramiko_connect(daemon, key, user=None, host='127.0.0.1',

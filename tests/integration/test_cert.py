@@ -259,35 +259,13 @@ def refusing(ident, reason):
 
 def t_jump(c):
     """ssh -J: the jump hop authenticates with a certificate."""
-    from test_clients import start_sshd
     k = K(c.env, 'ujump', 'ed25519')
     cert = sign(c, k, ident='id-jump')
     farkey = c.env.key('far')
-    sshd, sport = start_sshd(c.env, farkey)
+    sshd, sport = J.start_sshd(c.env, farkey)
     try:
-        cfg = c.env.write('jump_config', '''
-Host *
-  StrictHostKeyChecking no
-  UserKnownHostsFile /dev/null
-  GlobalKnownHostsFile /dev/null
-  BatchMode yes
-  IdentitiesOnly yes
-  IdentityAgent none
-  ControlPath none
-  ConnectTimeout %d
-Host jg
-  HostName 127.0.0.1
-  Port %d
-  User alice
-  IdentityFile %s
-  CertificateFile %s
-Host far
-  HostName 127.0.0.1
-  Port %d
-  User root
-  IdentityFile %s
-  ProxyJump jg
-''' % (int(T(60)), c.d.port, k.path, cert, sport, farkey.path))
+        cfg = J.jump_config(c.env, c.d, 'alice', k, sport, farkey,
+                            ['CertificateFile %s' % cert])
         m = c.d.mark()
         r = J.run([J.SSH, '-F', cfg, 'far', 'echo', 'over the jump'],
                   env=c.env)

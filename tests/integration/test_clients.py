@@ -188,52 +188,11 @@ def t_ssh_W(c):
                  r'port 65535, target 127\.0\.0\.1 port %d$' % c.echo.port, m)
 
 
-def start_sshd(env, key):
-    """A real OpenSSH sshd on 127.0.0.1 (needs root)."""
-    if os.geteuid() != 0:
-        raise J.Skip('sshd needs root')
-    J.need(J.SSHD)
-    os.makedirs('/run/sshd', mode=0o755, exist_ok=True)
-    hk = env.key('sshd_host')
-    port = J.free_port()
-    ak = env.write('sshd_authorized_keys', key.pub_line + '\n')
-    conf = env.write('sshd_config', '\n'.join([
-        'Port %d' % port, 'ListenAddress 127.0.0.1', 'HostKey %s' % hk.path,
-        'AuthorizedKeysFile %s' % ak, 'UsePAM no', 'PidFile none',
-        'StrictModes no', 'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        'PermitRootLogin prohibit-password', 'LogLevel DEBUG1', '']))
-    p = J.Proc([J.SSHD, '-D', '-e', '-f', conf], env=env, name='sshd')
-    p.wait_stderr(r'Server listening on 127\.0\.0\.1 port %d\.' % port)
-    return p, port
-
-
 def t_ssh_J(c):
     farkey = c.env.key('far')
-    sshd, sport = start_sshd(c.env, farkey)
+    sshd, sport = J.start_sshd(c.env, farkey)
     try:
-        cfg = c.env.write('jump_config', '''
-Host *
-  StrictHostKeyChecking no
-  UserKnownHostsFile /dev/null
-  GlobalKnownHostsFile /dev/null
-  BatchMode yes
-  IdentitiesOnly yes
-  IdentityAgent none
-  ControlPath none
-  ConnectTimeout %d
-Host jg
-  HostName 127.0.0.1
-  Port %d
-  User %s
-  IdentityFile %s
-Host far
-  HostName 127.0.0.1
-  Port %d
-  User root
-  IdentityFile %s
-  ProxyJump jg
-''' % (int(T(60)), c.d.port, J.USER, c.key.path, sport, farkey.path))
+        cfg = J.jump_config(c.env, c.d, J.USER, c.key, sport, farkey)
         m = c.d.mark()
         r = J.run([J.SSH, '-F', cfg, 'far', 'echo', 'hello'], env=c.env)
         assert r.rc == 0 and r.out == b'hello\n', r
