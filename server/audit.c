@@ -25,6 +25,7 @@
 #include <event2/buffer.h>
 
 #include "audit.h"
+#include "auth.h"
 #include "channel.h"
 #include "json.h"
 #include "log.h"
@@ -220,8 +221,8 @@ audit_begin(struct json *j, const char *event, const struct session *s,
     const char *user, const char *keydesc, const struct audit_cert *cert)
 {
 	struct evbuffer *line;
-	char when[64], type[32] = "";
-	const char *fp = NULL, *sp;
+	char when[64], type[32];
+	const char *fp;
 
 	if ((line = evbuffer_new()) == NULL)
 		log_fatal("%s: evbuffer_new failed", __func__);
@@ -232,14 +233,7 @@ audit_begin(struct json *j, const char *event, const struct session *s,
 	json_str(j, "event", event);
 	json_uint(j, "session", s->s_id);
 	json_str(j, "user", user);
-	/* keydesc is "ED25519 SHA256:...", as in sshd's lines. */
-	if (keydesc != NULL && keydesc[0] != '\0' &&
-	    (sp = strchr(keydesc, ' ')) != NULL &&
-	    (size_t)(sp - keydesc) < sizeof(type)) {
-		memcpy(type, keydesc, (size_t)(sp - keydesc));
-		type[sp - keydesc] = '\0';
-		fp = sp + 1;
-	}
+	auth_keydesc_split(keydesc, type, sizeof(type), &fp);
 	json_str(j, "key_type", type[0] != '\0' ? type : NULL);
 	json_str(j, "key_fp", fp);
 	if (cert == NULL || cert->ad_id == NULL)

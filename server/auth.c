@@ -122,6 +122,24 @@ auth_key_allowed(const struct config *cf, ssh_key key)
 	}
 }
 
+void
+auth_keydesc_split(const char *keydesc, char *type, size_t tlen,
+    const char **fp)
+{
+	const char *sp;
+
+	type[0] = '\0';
+	*fp = NULL;
+	if (keydesc == NULL || keydesc[0] == '\0')
+		return;
+	if ((sp = strchr(keydesc, ' ')) == NULL) {
+		*fp = keydesc;
+		return;
+	}
+	snprintf(type, tlen, "%.*s", (int)(sp - keydesc), keydesc);
+	*fp = sp + 1;
+}
+
 static void
 auth_key_describe(ssh_key key, char *buf, size_t len)
 {

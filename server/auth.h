@@ -4,6 +4,8 @@
 #ifndef JG_AUTH_H
 #define JG_AUTH_H
 
+#include <stddef.h>
+
 #include <libssh/libssh.h>
 
 struct session;
@@ -19,6 +21,13 @@ struct session;
 int	auth_request(struct session *s, ssh_message msg);
 /* The session goes: its command killed, its waiting requests freed. */
 void	auth_free(struct session *s);
+/*
+ * A key description as auth writes it ("ED25519 SHA256:...", sshd's
+ * form) split into its type (cut to tlen) and fingerprint: type "" and
+ * fp NULL when there is none.
+ */
+void	auth_keydesc_split(const char *keydesc, char *type, size_t tlen,
+	    const char **fp);
 /* Before a channel open: the policy of the worker's current config. */
 void	auth_policy_refresh(struct session *s);
 

@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 
+#include "auth.h"
 #include "channel.h"
 #include "control.h"
 #include "json.h"
@@ -70,25 +71,6 @@ control_age(const struct channel *ch)
 	return (long)(now.tv_sec - ch->ch_opened_mono.tv_sec);
 }
 
-/* "ED25519 SHA256:..." as key type and fingerprint. */
-static void
-control_key(const struct session *s, char *type, size_t tlen,
-    const char **fp)
-{
-	const char *sp = strchr(s->s_keydesc, ' ');
-
-	*fp = NULL;
-	type[0] = '\0';
-	if (s->s_keydesc[0] == '\0')
-		return;
-	if (sp == NULL) {
-		*fp = s->s_keydesc;
-		return;
-	}
-	snprintf(type, tlen, "%.*s", (int)(sp - s->s_keydesc), s->s_keydesc);
-	*fp = sp + 1;
-}
-
 static void
 control_json_channel(struct json *j, const struct channel *ch)
 {
@@ -123,7 +105,7 @@ control_json_session(struct json *j, const struct session *s)
 	const char *fp;
 
 	control_time(s->s_started, when, sizeof(when));
-	control_key(s, type, sizeof(type), &fp);
+	auth_keydesc_split(s->s_keydesc, type, sizeof(type), &fp);
 	json_obj_open(j, NULL);
 	json_uint(j, "id", s->s_id);
 	json_str(j, "state", control_session_state(s));
