@@ -40,22 +40,36 @@
 /* sshd's default shell for an empty pw_shell. */
 #define ACCOUNT_BSHELL		"/bin/sh"
 
-static void
-account_groups(const char *user, gid_t gid, struct account *ac)
+gid_t *
+account_gids(const char *user, gid_t gid, int *np)
 {
-	struct group gr, *res;
 	gid_t *gids = NULL;
-	char *buf = NULL;
-	size_t len = 4096;
-	int n = ACCOUNT_NGROUPS_START, i, r;
+	int n = ACCOUNT_NGROUPS_START;
 
 	for (;;) {
 		gids = xreallocarray(gids, (size_t)n, sizeof(*gids));
 		if (getgrouplist(user, gid, gids, &n) != -1)
 			break;
-		if (n > ACCOUNT_NGROUPS_MAX)
-			goto out;
+		if (n > ACCOUNT_NGROUPS_MAX) {
+			free(gids);
+			return NULL;
+		}
 	}
+	*np = n;
+	return gids;
+}
+
+static void
+account_groups(const char *user, gid_t gid, struct account *ac)
+{
+	struct group gr, *res;
+	gid_t *gids;
+	char *buf = NULL;
+	size_t len = 4096;
+	int n, i, r;
+
+	if ((gids = account_gids(user, gid, &n)) == NULL)
+		return;
 	ac->ac_groups = xcalloc((size_t)n, sizeof(*ac->ac_groups));
 	for (i = 0; i < n; i++) {
 		for (;;) {
@@ -69,7 +83,6 @@ account_groups(const char *user, gid_t gid, struct account *ac)
 		if (r == 0 && res != NULL)
 			ac->ac_groups[ac->ac_ngroups++] = xstrdup(gr.gr_name);
 	}
-out:
 	free(buf);
 	free(gids);
 }

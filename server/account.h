@@ -29,5 +29,7 @@ void	account_lookup(const char *user, int want_groups, struct account *ac);
 int	account_usable(const struct account *ac, const char *user,
 	    int use_pam);
 void	account_free(struct account *ac);
+/* user's group ids with gid first (getgrouplist), or NULL past 65536. */
+gid_t	*account_gids(const char *user, gid_t gid, int *n);
 
 #endif

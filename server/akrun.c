@@ -44,6 +44,7 @@
 
 #include <event2/event.h>
 
+#include "account.h"
 #include "akrun.h"
 #include "authkeys.h"
 #include "config.h"
@@ -129,7 +130,7 @@ akrun_resolve(struct config *cf)
 	struct akcmd_runas *ar = &ak->ak_runas;
 	struct passwd pw, *res = NULL;
 	char buf[16384];
-	int fd, n = 32, rc;
+	int fd, n, rc;
 
 	if (ak->ak_argv == NULL)
 		return 0;
@@ -142,12 +143,12 @@ akrun_resolve(struct config *cf)
 	ar->ar_uid = pw.pw_uid;
 	ar->ar_gid = pw.pw_gid;
 	ar->ar_home = xstrdup(pw.pw_dir);
-	for (;;) {
-		ar->ar_groups = xreallocarray(ar->ar_groups, (size_t)n,
-		    sizeof(gid_t));
-		if (getgrouplist(pw.pw_name, pw.pw_gid, ar->ar_groups,
-		    &n) != -1)
-			break;
+	free(ar->ar_groups);
+	if ((ar->ar_groups = account_gids(pw.pw_name, pw.pw_gid, &n)) ==
+	    NULL) {
+		log_error("AuthorizedKeysCommandUser %s: more than 65536 "
+		    "groups", ak->ak_user);
+		return -1;
 	}
 	ar->ar_ngroups = n;
 	ar->ar_set = 1;
